@@ -1,0 +1,1 @@
+"""Dialects: nn (operators), sparse (weight encodings, later), resources (weights)."""

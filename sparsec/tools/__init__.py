@@ -1,0 +1,1 @@
+"""Command-line tools: `sparsec` (cli.py) and `sparsec-opt` (sparsec_opt.py)."""
