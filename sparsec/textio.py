@@ -26,7 +26,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Operation
 from xdsl.parser import Parser
 from xdsl.printer import Printer
-from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
 
 from sparsec.dialects.resources import ArrayResourceAttr, decode_blob, encode_blob
 
@@ -46,10 +46,24 @@ class LocatingParser(Parser):
     def __init__(self, ctx: Context, text: str, name: str, line_offset: int = 0):
         super().__init__(ctx, text, name)
         self.line_offset = line_offset
+        self._op_names: list[str] = []  # every op name looked up, in parse order
+
+    def _get_op_by_name(self, name: str) -> type[Operation]:
+        self._op_names.append(name)
+        return super()._get_op_by_name(name)
 
     def parse_operation(self) -> Operation:
         span = self._current_token.span
-        op = super().parse_operation()
+        first_name = len(self._op_names)
+        try:
+            op = super().parse_operation()
+        except VerifyException as e:
+            # A custom format checks operand types while parsing (`%x : i32` given to an op
+            # that takes tensors); report it like a verifier error, at this op.
+            where = span.get_location()
+            name = self._op_names[first_name] if len(self._op_names) > first_name else "op"
+            raise SparsecError(f"{where.file}:{where.line + self.line_offset}:{where.col}: "
+                               f"error: {_with_op_name(name, e)}") from None
         if isinstance(op.location, UnknownLoc):
             where = span.get_location()
             op.location = FileLineColLoc(StringAttr(where.file), IntAttr(where.line + self.line_offset),
@@ -126,18 +140,22 @@ def verify_module(module: ModuleOp) -> None:
         try:
             op.verify(verify_nested_ops=False)
         except (DiagnosticException, ValueError) as e:
-            raise SparsecError(f"{location_of(op)}: error: {_root_message(e)}") from None
+            raise SparsecError(f"{location_of(op)}: error: {_with_op_name(op.name, e)}") from None
     try:
         module.verify()
     except (DiagnosticException, ValueError) as e:
-        raise SparsecError(f"{location_of(module)}: error: {e}") from None
+        raise SparsecError(f"{location_of(module)}: error: {_with_op_name(module.name, e)}") from None
 
 
-def _root_message(e: BaseException) -> str:
-    """xDSL wraps verifier errors in a printout of the whole module; keep the cause."""
-    while e.__cause__ is not None:
-        e = e.__cause__
-    return str(e)
+def _with_op_name(name: str, e: BaseException) -> str:
+    """The error's message on one line, starting with the op's name. (xDSL attaches its
+    printout of the module as a note, not to the message, and its constraint errors do
+    not always name the op: "operand 'input' at position 0 does not verify: i32 should
+    be of base attribute tensor".)"""
+    message = " ".join(line.strip() for line in str(e).splitlines() if line.strip())
+    if message.startswith(f"{name}:"):
+        return message
+    return f"{name}: {message}"
 
 
 def _resources(module: ModuleOp) -> Iterator[ArrayResourceAttr]:

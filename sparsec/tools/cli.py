@@ -114,10 +114,10 @@ def _describe(index: int, array: np.ndarray) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sparsec.interpreters import interpret
-
     module = _read_module(args.file)
     inputs = _load_inputs(args, module)
+    from sparsec.interpreters import interpret
+
     try:
         outputs = interpret(module, *inputs)
     except ValueError as e:
