@@ -5,6 +5,8 @@ The public surface is small and flat (DESIGN.md §1):
     sparsec.import_model(model, example_inputs) -> ModuleOp     # PyTorch -> nn dialect
     sparsec.interpret(module, *inputs) -> tuple[np.ndarray, ...]  # numpy reference semantics
     sparsec.parse_module(text) / sparsec.print_module(module)   # MLIR text, weights included
+    sparsec.BCR(block=(8, 4), rate=0.8), sparsec.Pattern(patterns=8, connectivity=3.6)
+    sparsec.prune(model, scheme) -> Pruning                    # torch-side masks, .apply()
 
 Names are resolved lazily, so `import sparsec` loads neither torch nor the compiler.
 """
@@ -22,6 +24,9 @@ _EXPORTS = {
     "parse_module": "sparsec.textio",
     "print_module": "sparsec.textio",
     "SparsecError": "sparsec.textio",
+    "BCR": "sparsec.transforms.sparsity.schemes",
+    "Pattern": "sparsec.transforms.sparsity.schemes",
+    "prune": "sparsec.api_sparsity",
 }
 
 __all__ = sorted(_EXPORTS)

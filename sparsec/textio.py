@@ -23,10 +23,11 @@ from xdsl.dialects.builtin import (
     StringAttr,
     UnknownLoc,
 )
-from xdsl.ir import Operation
+from xdsl.ir import Block, Operation
 from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import DiagnosticException, ParseError, VerifyException
+from xdsl.utils.mlir_lexer import MLIRTokenKind
 
 from sparsec.dialects.resources import ArrayResourceAttr, decode_blob, encode_blob
 
@@ -48,8 +49,25 @@ class LocatingParser(Parser):
         self.line_offset = line_offset
         self._op_names: list[str] = []  # every op name looked up, in parse order
 
+    def _parse_block(self) -> Block:
+        label = self._current_token
+        if label.kind == MLIRTokenKind.CARET_IDENT and not Block.is_valid_name(label.text[1:]):
+            # MLIR accepts ^0; xDSL's Block names cannot start with a digit and would
+            # raise a bare ValueError while parsing.
+            self.raise_error(f"block label {label.text} is not supported: a block name "
+                             "must not start with a digit (write ^bb0)", at_position=label.span)
+        return super()._parse_block()
+
     def _get_op_by_name(self, name: str) -> type[Operation]:
         self._op_names.append(name)
+        stack = self._parser_state.dialect_stack
+        if self.ctx.get_optional_op(name, dialect_stack=stack) is None:
+            # xDSL points past the name, at the next token; point at the name itself.
+            end = self._current_token.span.start
+            start = self.lexer.input.content.rfind(name, 0, end)
+            if start >= 0:
+                self.raise_error(f"Operation {name} is not registered", start,
+                                 start + len(name))
         return super()._get_op_by_name(name)
 
     def parse_operation(self) -> Operation:

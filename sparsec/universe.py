@@ -21,25 +21,86 @@ def _nn() -> Dialect:
     return NN
 
 
+def _sparse() -> Dialect:
+    from sparsec.dialects.sparse import Sparse
+
+    return Sparse
+
+
 def _classify() -> type[ModulePass]:
     from sparsec.transforms.classify import ClassifyPass
 
     return ClassifyPass
 
 
+def _fuse() -> type[ModulePass]:
+    from sparsec.transforms.fusion import FusePass
+
+    return FusePass
+
+
+def _sparsify() -> type[ModulePass]:
+    from sparsec.transforms.sparsity.sparsify import SparsifyPass
+
+    return SparsifyPass
+
+
+def _lowering(module: str, cls: str) -> Callable[[], type[ModulePass]]:
+    """A lazy factory for the pass class `cls` of sparsec.lowering.<module>."""
+
+    def factory() -> type[ModulePass]:
+        from importlib import import_module
+
+        return getattr(import_module(f"sparsec.lowering.{module}"), cls)
+
+    return factory
+
+
+def _pipeline(name: str) -> Callable[[], type[ModulePass]]:
+    """A named pipeline of sparsec.lowering.pipelines, runnable as a pass."""
+
+    def factory() -> type[ModulePass]:
+        from sparsec.lowering.pipelines import pipeline_pass
+
+        return pipeline_pass(name)
+
+    return factory
+
+
+def _algebraic() -> type[ModulePass]:
+    from sparsec.transforms.algebraic import AlgebraicPass
+
+    return AlgebraicPass
+
+
 SPARSEC_DIALECTS: dict[str, Callable[[], Dialect]] = {
     "nn": _nn,
+    "sparse": _sparse,
 }
 
 SPARSEC_PASSES: dict[str, Callable[[], type[ModulePass]]] = {
     "classify": _classify,
+    "algebraic": _algebraic,
+    "fuse": _fuse,
+    "sparsify": _sparsify,
+    "convert-nn-to-loops": _lowering("nn_to_loops", "ConvertNNToLoopsPass"),
+    "convert-vector-to-llvm": _lowering("vector_to_llvm", "ConvertVectorToLLVMPass"),
+    "convert-memref-to-llvm": _lowering("memref_to_llvm", "ConvertMemRefToLLVMPass"),
+    "convert-math-to-llvm": _lowering("math_to_llvm", "ConvertMathToLLVMPass"),
+    "convert-arith-to-llvm": _lowering("arith_to_llvm", "ConvertArithToLLVMPass"),
+    "convert-cf-to-llvm": _lowering("cf_to_llvm", "ConvertCfToLLVMPass"),
+    "convert-func-to-llvm": _lowering("func_to_llvm", "ConvertFuncToLLVMPass"),
+    "convert-parallel-to-gomp": _lowering("parallel_to_gomp", "ConvertParallelToGompPass"),
+    "lower-to-loops": _pipeline("lower-to-loops"),
+    "loops-to-llvm": _pipeline("loops-to-llvm"),
+    "lower-to-llvm": _pipeline("lower-to-llvm"),
 }
 
 # xDSL passes that sparsec pipelines use, re-exported under their own names.
-XDSL_PASSES = ("canonicalize", "cse", "dce")
+XDSL_PASSES = ("canonicalize", "cse", "dce", "convert-scf-to-cf", "reconcile-unrealized-casts")
 
-# xDSL dialects a sparsec module may contain.
-XDSL_DIALECTS = ("builtin", "func")
+# xDSL dialects a sparsec module may contain (lowered modules use all but the first two).
+XDSL_DIALECTS = ("builtin", "func", "arith", "math", "scf", "cf", "memref", "vector", "llvm")
 
 SPARSEC_UNIVERSE = Universe(all_dialects=SPARSEC_DIALECTS, all_passes=SPARSEC_PASSES)
 """Seen by `xdsl-opt` through the `xdsl.universe` entry point in pyproject.toml."""

@@ -3,8 +3,9 @@
 Differences from plain `xdsl-opt`: only sparsec's dialects and passes (from
 `sparsec.universe`), `--pass` as an explicit alias of `-p/--passes`, ops located at
 `file:line:col` in every diagnostic, weights kept as numpy arrays and printed back in the
-`dialect_resources` trailer, and errors reported as one line plus context with exit code 1
-instead of a Python traceback.
+`dialect_resources` trailer, errors reported as one line plus context with exit code 1
+instead of a Python traceback, and `--fusion-report`: after the pipeline, the fusion report
+(groups, layers and intermediate bytes before/after) goes to stderr, so stdout stays IR.
 """
 
 from __future__ import annotations
@@ -46,6 +47,17 @@ class SparsecOptMain(xDSLOptMain):
             "--pass", dest="passes", metavar="PASSES",
             help="alias of -p/--passes: a comma-separated pass pipeline, e.g. "
                  "'classify' or 'fuse,sparsify'")
+        arg_parser.add_argument(
+            "--fusion-report", action="store_true",
+            help="after the pipeline, print the fusion report (each nn.fused group with its "
+                 "ops and mapping type; layers and intermediate bytes before/after) to stderr")
+
+    def apply_passes(self, prog: ModuleOp):
+        super().apply_passes(prog)
+        if self.args.fusion_report:
+            from sparsec.transforms.fusion.report import fusion_report
+
+            print(fusion_report(prog), file=sys.stderr)
 
     def setup_pipeline(self):
         try:

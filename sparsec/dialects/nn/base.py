@@ -95,10 +95,11 @@ class NNOperation(IRDLOperation):
         self.results[0]._type = self.infer_result_type()
 
     def verify_(self) -> None:
-        for operand in self.operands:
-            if not isinstance(operand.type, TensorType):
-                raise VerifyException(f"{self.name}: operands must be ranked tensors, "
-                                      f"got {operand.type}")
+        # (that operands are tensors, the operand definitions check before this runs)
+        for value in (*self.operands, *self.results):
+            if isinstance(value.type, TensorType) and not value.type.has_static_shape():
+                raise VerifyException(f"{self.name}: operands and results must have static "
+                                      f"shapes, got {value.type}")
         expected = self.infer_result_type()
         actual = self.results[0].type
         if actual != expected:
@@ -141,6 +142,13 @@ def values_of(attr: DenseArrayBase) -> tuple[int, ...]:
 
 def fail(op: IRDLOperation, message: str) -> VerifyException:
     return VerifyException(f"{op.name}: {message}")
+
+
+def check_element_types(op: IRDLOperation, values: Sequence[SSAValue]) -> None:
+    """All `values` must have one element type (no implicit casts between operands)."""
+    types = [tensor(v) for v in values]
+    if len({t.get_element_type() for t in types}) > 1:
+        raise fail(op, "element types differ: " + " and ".join(str(t) for t in types))
 
 
 def normalize_axis(op: IRDLOperation, axis: int, rank: int) -> int:

@@ -1,9 +1,10 @@
 """`nn.constant`: a tensor literal, weights included.
 
-Custom syntax, like MLIR's arith.constant:
+Custom syntax, like MLIR's arith.constant (`attr-dict $value`):
 
     %w = nn.constant dense_resource<conv1.weight> : tensor<64x3x7x7xf32>
     %c = nn.constant dense<1.000000e+00> : tensor<f32>
+    %s = nn.constant {tag = "scale"} dense<2.000000e+00> : tensor<f32>
 """
 
 from __future__ import annotations
@@ -65,16 +66,21 @@ class ConstantOp(NNOperation):
         return value_type
 
     def print(self, printer: Printer) -> None:
+        printer.print_op_attributes(self.attributes)
         printer.print_string(" ")
         printer.print_attribute(self.value)
 
     @classmethod
     def parse(cls, parser: Parser) -> ConstantOp:
+        attributes = parser.parse_optional_attr_dict()
+        start = parser.pos
         value = parser.parse_attribute()
         if not isinstance(value, DenseIntOrFPElementsAttr | DenseResourceAttr):
             parser.raise_error(f"nn.constant expects dense<...> or dense_resource<...>, "
-                               f"got {value}")
-        return cls(value)
+                               f"got {value}", start)
+        op = cls(value)
+        op.attributes.update(attributes)
+        return op
 
     def flops(self) -> int:
         return 0

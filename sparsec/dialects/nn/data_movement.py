@@ -89,7 +89,9 @@ class ExpandOp(ShapedByResultOperation):
 @irdl_op_definition
 class UpsampleNearestOp(ShapedByResultOperation):
     """Nearest-neighbour resize of NCHW to the result's H x W (PyTorch's "nearest"):
-    y[n, c, i, j] = x[n, c, floor(i * H / OH), floor(j * W / OW)]."""
+    y[n, c, i, j] = x[n, c, src(i, H, OH), src(j, W, OW)] with src(i, S, O) = i when O = S,
+    i // 2 when O = 2S, else min(floor(f32(i) * f32(S / O)), S - 1) computed in float32,
+    which is not always floor(i * S / O) (S = 2, O = 82, i = 41 gives 0, not 1)."""
 
     name = "nn.upsample_nearest"
     MAPPING: ClassVar[MappingType | None] = MappingType.ONE_TO_MANY
@@ -154,7 +156,8 @@ class ConcatOp(NNOperation):
             if len(s) != rank or any(a != b for i, (a, b) in enumerate(zip(s, shapes[0], strict=True)) if i != axis):
                 raise fail(self, f"input shapes {shapes} differ outside axis {axis}")
             if tensor(v).get_element_type() != element:
-                raise fail(self, "inputs have different element types")
+                raise fail(self, "inputs have different element types: "
+                                 + ", ".join(str(tensor(w)) for w in self.inputs))
         out = list(shapes[0])
         out[axis] = sum(s[axis] for s in shapes)
         return TensorType(element, out)

@@ -1,10 +1,10 @@
 """`nn.fused`: one fusion group as a region, and its terminator `nn.yield`.
 
-    %y = nn.fused %x, %w {mapping = "many-to-many"} ({
-    ^0(%a: tensor<...>, %b: tensor<...>):
+    %y = nn.fused %x, %w attributes {mapping = "many-to-many"} {
+    ^bb0(%a: tensor<...>, %b: tensor<...>):
       ...
       nn.yield %r : tensor<...>
-    }) : (tensor<...>, tensor<...>) -> tensor<...>
+    } : (tensor<...>, tensor<...>) -> tensor<...>
 
 The block arguments are the group's inputs in operand order; `nn.yield` returns the
 group's outputs in result order. `mapping` is the fused mapping type (DNNFusion Table 3).
@@ -18,6 +18,7 @@ from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
     irdl_op_definition,
+    lazy_traits_def,
     prop_def,
     region_def,
     traits_def,
@@ -43,7 +44,7 @@ class YieldOp(IRDLOperation):
     name = "nn.yield"
     values = var_operand_def(TensorType)
 
-    traits = traits_def(IsTerminator(), Pure(), HasParent("nn.fused"))
+    traits = lazy_traits_def(lambda: (IsTerminator(), Pure(), HasParent(FusedOp)))
     assembly_format = "($values^ `:` type($values))? attr-dict"
 
     def __init__(self, *values):
@@ -80,10 +81,20 @@ class FusedOp(IRDLOperation):
             raise VerifyException(f"nn.fused: unknown mapping type \"{self.mapping.data}\" "
                                   f"(known: {known})") from None
         block = self.body.block
-        if tuple(a.type for a in block.args) != tuple(v.type for v in self.inputs):
-            raise VerifyException("nn.fused: block argument types must equal the input types")
+        arg_types = tuple(a.type for a in block.args)
+        input_types = tuple(v.type for v in self.inputs)
+        if arg_types != input_types:
+            raise VerifyException(f"nn.fused: block argument types {_types(arg_types)} must "
+                                  f"equal the input types {_types(input_types)}")
         terminator = block.last_op
         if not isinstance(terminator, YieldOp):
             raise VerifyException("nn.fused: the body must end with nn.yield")
-        if tuple(v.type for v in terminator.values) != tuple(r.type for r in self.outputs):
-            raise VerifyException("nn.fused: nn.yield types must equal the result types")
+        yield_types = tuple(v.type for v in terminator.values)
+        output_types = tuple(r.type for r in self.outputs)
+        if yield_types != output_types:
+            raise VerifyException(f"nn.fused: nn.yield types {_types(yield_types)} must equal "
+                                  f"the result types {_types(output_types)}")
+
+
+def _types(types) -> str:
+    return "(" + ", ".join(str(t) for t in types) + ")"

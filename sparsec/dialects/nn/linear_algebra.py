@@ -21,6 +21,7 @@ from .base import (
     MappingType,
     NNOperation,
     broadcast_shapes,
+    check_element_types,
     fail,
     int_attr,
     ints,
@@ -84,10 +85,12 @@ class Conv2dOp(NNOperation):
             raise fail(self, f"input and weight must be 4-D (NCHW, OIHW), got {x} and {w}")
         if len(stride) != 2 or len(dilation) != 2 or len(padding) != 4:
             raise fail(self, "stride and dilation take 2 values, padding takes 4 "
-                             "(top, left, bottom, right)")
+                             f"(top, left, bottom, right), got stride {stride}, "
+                             f"dilation {dilation}, padding {padding}")
         if min(stride) < 1 or min(dilation) < 1 or min(padding) < 0 or groups < 1:
             raise fail(self, f"stride {stride} and dilation {dilation} must be positive, "
                              f"padding {padding} non-negative, groups {groups} positive")
+        check_element_types(self, self.operands)
         n, cin, h, wd = x
         cout, cin_g, kh, kw = w
         if cin % groups or cout % groups or cin // groups != cin_g:
@@ -132,6 +135,7 @@ class MatmulOp(NNOperation):
             raise fail(self, f"operands must have rank >= 2, got {a} and {b}")
         if a[-1] != b[-2]:
             raise fail(self, f"contraction dims differ: {a} @ {b}")
+        check_element_types(self, self.operands)
         batch = broadcast_shapes(self, a[:-2], b[:-2])
         return TensorType(tensor(self.lhs).get_element_type(), (*batch, a[-2], b[-1]))
 
@@ -165,6 +169,7 @@ class LinearOp(NNOperation):
                              f"[out, {x[-1] if x else '?'}]")
         if self.bias is not None and shape_of(self.bias) != (w[0],):
             raise fail(self, f"bias shape {shape_of(self.bias)} must be ({w[0]},)")
+        check_element_types(self, self.operands)
         return TensorType(tensor(self.input).get_element_type(), (*x[:-1], w[0]))
 
     def flops(self) -> int:

@@ -19,6 +19,7 @@ from xdsl.traits import Pure
 from .base import (
     MappingType,
     NNOperation,
+    check_element_types,
     fail,
     float_attr,
     int_attr,
@@ -67,6 +68,7 @@ class BatchNormOp(NNOperation):
             if shape_of(getattr(self, name)) != (x[1],):
                 raise fail(self, f"{name} shape {shape_of(getattr(self, name))} must be "
                                  f"({x[1]},) for input {x}")
+        check_element_types(self, self.operands)
         return tensor(self.input)
 
     def flops(self) -> int:
@@ -104,6 +106,7 @@ class LayerNormOp(NNOperation):
         if not w or w != b or tuple(x[len(x) - len(w):]) != w or len(w) > len(x):
             raise fail(self, f"weight {w} and bias {b} must equal the trailing dims of "
                              f"the input {x}")
+        check_element_types(self, self.operands)
         return tensor(self.input)
 
     def flops(self) -> int:

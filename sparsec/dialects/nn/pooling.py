@@ -74,7 +74,8 @@ class Pool2dOperation(NNOperation):
             raise fail(self, f"input must be 4-D (NCHW), got {x}")
         if len(kernel) != 2 or len(stride) != 2 or len(padding) != 4:
             raise fail(self, "kernel and stride take 2 values, padding takes 4 "
-                             "(top, left, bottom, right)")
+                             f"(top, left, bottom, right), got kernel {kernel}, "
+                             f"stride {stride}, padding {padding}")
         if min(kernel) < 1 or min(stride) < 1 or min(padding) < 0 or min(dilation) < 1:
             raise fail(self, f"kernel {kernel}, stride {stride} and dilation {dilation} "
                              f"must be positive and padding {padding} non-negative")
@@ -112,7 +113,7 @@ class MaxPool2dOp(Pool2dOperation):
     def dilation_values(self) -> tuple[int, int]:
         values = values_of(self.dilation)
         if len(values) != 2:
-            raise fail(self, "dilation takes 2 values")
+            raise fail(self, f"dilation takes 2 values, got {values}")
         return values  # type: ignore[return-value]
 
 

@@ -1,0 +1,195 @@
+"""Sliding-window kernels on NCHW: max and average pooling, depthwise convolution, and
+adaptive average pooling.
+
+One window emitter serves all three: per plane (a channel of one image, split over
+threads) and output row, a vector of neighbouring output columns accumulates over the
+kernel taps. Each tap is a (strided) masked load: lanes whose input column falls in the
+padding, or past the last output column, read the padding value and touch no memory;
+rows in the padding are masked as a whole. Depthwise convolution applies its epilogue
+(bias, batch norm, relu6, ...) before the single store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from math import prod
+
+import numpy as np
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import IntegerType, VectorType, i1
+from xdsl.ir import Operation, SSAValue
+
+from sparsec.dialects import nn
+
+from ..emitter import Index
+from .base import Kernel, shape
+from .elementwise import PARALLEL_MIN_ELEMENTS, _read
+from .epilogue import Step, chain_steps
+
+I32 = IntegerType(32)
+
+
+def _ints(attr) -> tuple[int, ...]:
+    return tuple(int(v) for v in attr.get_values())
+
+
+def _avg_divisor(out: int, size: int, kernel: int, stride: int, pad_lo: int, pad_hi: int,
+                 count_include_pad: bool) -> np.ndarray:
+    """Per output index, the cells avg_pool2d divides by (PyTorch's rule)."""
+    start = np.arange(out) * stride - pad_lo
+    end = np.minimum(start + kernel, size + pad_hi)
+    if count_include_pad:
+        return end - start
+    return np.minimum(end, size) - np.maximum(start, 0)
+
+
+def emit_pooling(k: Kernel, op: Operation) -> None:
+    if isinstance(op, nn.AdaptiveAvgPool2dOp):
+        _emit_adaptive(k, op)
+        return
+    kernel, stride, padding = _ints(op.kernel), _ints(op.stride), _ints(op.padding)
+    if isinstance(op, nn.MaxPool2dOp):
+        emit_window(k, op.input, op.result, kernel, stride, padding, _ints(op.dilation), "max")
+        return
+    n, c, h, w = shape(op.input)
+    _, _, oh, ow = shape(op.result)
+    include = bool(op.count_include_pad.value.data)
+    rows = _avg_divisor(oh, h, kernel[0], stride[0], padding[0], padding[2], include)
+    cols = _avg_divisor(ow, w, kernel[1], stride[1], padding[1], padding[3], include)
+    divisor = np.multiply.outer(rows, cols).astype(np.float32)
+    emit_window(k, op.input, op.result, kernel, stride, padding, (1, 1), "avg",
+                divisor=divisor)
+
+
+def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[int],
+                stride: Sequence[int], padding: Sequence[int], dilation: Sequence[int],
+                mode: str, *, divisor: np.ndarray | None = None, weight: SSAValue | None = None,
+                steps: Sequence[Step] = (), channels_per_group: int = 1) -> None:
+    """mode: "max", "avg" (sum / divisor[oh, ow]) or "depthwise" (sum of x * weight[c],
+    then the epilogue `steps`)."""
+    E = k.E
+    n, c_in, h, w = shape(input)
+    _, c_out, oh, ow = shape(result)
+    kh, kw = kernel
+    sh, sw = stride
+    top, left = padding[0], padding[1]
+    dh, dw = dilation
+    lanes = k.lanes
+    x, y = k.buffer(input), k.buffer(result)
+    element = x.type.element_type  # type: ignore[attr-defined]
+    vtype = VectorType(element, [lanes])
+    fill = float("-inf") if mode == "max" else 0.0
+    weights = k.buffer(weight) if weight is not None else None
+    divisors = k.weight(divisor.reshape(-1)) if divisor is not None else None
+    out_dims = (n, c_out, oh, ow)
+    accesses = [[operand.access(k, out_dims) for operand in step.operands] for step in steps]
+    planes = n * c_out
+    if k.threads > 1 and planes > 1 and prod(out_dims) * kh * kw >= PARALLEL_MIN_ELEMENTS:
+        lo, hi = k.tile_range(planes)
+    else:
+        lo, hi = 0, planes
+    iota = E.iota(lanes, I32)
+    true = E.const(True, VectorType(i1, [lanes]))
+
+    with E.loop(lo, hi) as plane:
+        image = E.idiv(plane.iv, c_out)
+        channel = E.irem(plane.iv, c_out)
+        source = E.iadd(E.imul(image, c_in), E.idiv(channel, channels_per_group))
+        in_base = E.imul(source, h * w)
+        with E.loop(0, oh) as row, E.loop(0, ow, lanes) as col:
+            ow0 = col.iv
+            columns_left = E.isub(ow, ow0)
+            out_mask = E.cmpi("slt", iota, E.splat(E.cast_index(E.index(columns_left), I32),
+                                                    lanes))
+            first = E.iadd(E.imul(ow0, sw), -left)  # input column of lane 0, tap 0
+            lane_columns = E.value(arith.AddiOp(
+                E.splat(E.cast_index(E.index(first), I32), lanes),
+                E.value(arith.MuliOp(iota, E.const(sw, VectorType(I32, [lanes]))))))
+            acc = E.const(fill, vtype)
+            for i in range(kh):
+                ih = E.iadd(E.imul(row.iv, sh), i * dh - top)
+                row_ok = E.and_(E.cmpi("sge", ih, 0), E.cmpi("slt", ih, h))
+                row_mask = E.and_(out_mask, E.select(row_ok, true,
+                                                     E.const(False, VectorType(i1, [lanes]))))
+                clamped = E.imax(E.imin(ih, h - 1), 0)
+                for j in range(kw):
+                    columns = E.value(arith.AddiOp(lane_columns,
+                                                   E.const(j * dw, VectorType(I32, [lanes]))))
+                    inside = E.and_(E.cmpi("sge", columns, E.const(0, columns.type)),
+                                    E.cmpi("slt", columns, E.const(w, columns.type)))
+                    mask = E.and_(row_mask, inside)
+                    index = E.iadd(E.iadd(in_base, E.imul(clamped, w)), E.iadd(first, j * dw))
+                    value = E.vload_strided(x, index, lanes, sw, mask, fill)
+                    if mode == "max":
+                        acc = E.fmax(acc, value)
+                    elif mode == "avg":
+                        acc = E.fadd(acc, value)
+                    else:
+                        tap = E.load(weights, E.iadd(E.imul(channel, kh * kw), i * kw + j))
+                        acc = E.fma(value, E.splat(tap, lanes), acc)
+            out_index = E.iadd(E.iadd(E.imul(plane.iv, oh * ow), E.imul(row.iv, ow)), ow0)
+            if mode == "avg":
+                count = E.vload_masked(divisors, E.iadd(E.imul(row.iv, ow), ow0), out_mask,
+                                       E.const(1.0, vtype))
+                acc = E.fdiv(acc, count)
+            for step, step_accesses in zip(steps, accesses, strict=True):
+                values = []
+                for access in step_accesses:
+                    base: Index = access.offset
+                    for iv, stride_ in zip((image, channel, row.iv), access.strides[:3],
+                                           strict=True):
+                        base = E.iadd(base, E.imul(iv, stride_))
+                    base = E.iadd(base, E.imul(ow0, access.strides[3]))
+                    values.append(_read(k, access, base, access.strides[3], lanes, out_mask,
+                                        element))
+                acc = step.apply(E, acc, values)
+            E.vstore_masked(acc, y, out_index, out_mask)
+
+
+def emit_depthwise(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> None:
+    """A grouped convolution with one input channel per group (depthwise, or depthwise
+    with a channel multiplier)."""
+    steps = list(chain_steps(k, epilogue, op.result))
+    if op.bias is not None:
+        from .epilogue import Operand
+
+        bias_dims = (shape(op.bias)[0], 1, 1)
+        bias_step = Step(op, [Operand(bias_dims, op.bias)], 0,
+                         lambda E, a: E.fadd(a[0], a[1]))
+        steps.insert(0, bias_step)
+    _, c_in, _, _ = shape(op.input)
+    c_out = shape(op.result)[1]
+    emit_window(k, op.input, epilogue[-1].results[0] if epilogue else op.result,
+                shape(op.weight)[2:], _ints(op.stride), _ints(op.padding), _ints(op.dilation),
+                "depthwise", weight=op.weight, steps=steps, channels_per_group=c_out // c_in)
+
+
+def _emit_adaptive(k: Kernel, op: nn.AdaptiveAvgPool2dOp) -> None:
+    """Bin i over a dim of size s covers [floor(i*s/n), ceil((i+1)*s/n)); the mean is the
+    bin's sum divided by its size. Global pooling is a row reduction."""
+    E = k.E
+    n, c, h, w = shape(op.input)
+    oh, ow = _ints(op.output_size)
+    if h % oh == 0 and w % ow == 0:
+        size = (h // oh, w // ow)
+        divisor = np.full((oh, ow), size[0] * size[1], np.float32)
+        emit_window(k, op.input, op.result, size, size, (0, 0, 0, 0), (1, 1), "avg",
+                    divisor=divisor)
+        return
+    x, y = k.buffer(op.input), k.buffer(op.result)
+    element = x.type.element_type  # type: ignore[attr-defined]
+    with E.loop(0, n * c) as plane, E.loop(0, oh) as i, E.loop(0, ow) as j:
+        h0 = E.idiv(E.imul(i.iv, h), oh)
+        h1 = E.idiv(E.iadd(E.imul(i.iv, h), h + oh - 1), oh)
+        w0 = E.idiv(E.imul(j.iv, w), ow)
+        w1 = E.idiv(E.iadd(E.imul(j.iv, w), w + ow - 1), ow)
+        base = E.imul(plane.iv, h * w)
+        with E.loop(h0, h1, carried=[E.const(0.0, element)]) as r:
+            with E.loop(w0, w1, carried=[r.args[0]]) as s:
+                s.next(E.fadd(s.args[0], E.load(x, E.iadd(base, E.iadd(E.imul(r.iv, w),
+                                                                        s.iv)))))
+            r.next(s.results[0])
+        count = E.imul(E.isub(h1, h0), E.isub(w1, w0))
+        as_int = E.cast_index(E.index(count), IntegerType(64))
+        mean = E.fdiv(r.results[0], E.value(arith.SIToFPOp(as_int, element)))
+        E.store(mean, y, E.iadd(E.imul(plane.iv, oh * ow), E.iadd(E.imul(i.iv, ow), j.iv)))

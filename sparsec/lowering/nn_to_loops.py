@@ -1,0 +1,398 @@
+"""`convert-nn-to-loops`: bufferize `@main` and lower every nn op to loop nests.
+
+After this pass `@main` takes flat memrefs: its inputs, its outputs (written in place),
+the weights buffer and the arena, and calls one private kernel function per group of ops:
+
+    func.func @main(%x: memref<150528xf32>, %y: memref<1000xf32>,
+                    %weights: memref<46827520xi8>, %arena: memref<3211264xi8>) {
+      %0 = memref.view %weights[%c0][] : memref<46827520xi8> to memref<9408xf32>
+      %1 = memref.view %arena[%c0][] : memref<3211264xi8> to memref<802816xf32>
+      func.call @conv2d_0(%x, %0, ..., %1, %c0, %c392) : (...) -> ()
+      ...
+    }
+    func.func private @conv2d_0(...) { scf.for ... }        // loops: scf, memref, arith, vector, math
+
+Steps, each a function of its own: `flatten` (nn.fused regions inlined, values resolved),
+`plan_kernels` (which element-wise ops ride along as a kernel's epilogue),
+`plan_storage` (each value in an input, an output, the weights or the arena: reshapes
+alias, intermediates share the arena by liveness), then emission.
+
+The module keeps what the runtime needs as attributes: `sparsec.abi` (JSON: inputs,
+outputs, arena plan, kernels with FLOPs and bytes) and `sparsec.weights` (the weights
+buffer, packed for the kernels that read it).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from math import prod
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import arith, func, memref
+from xdsl.dialects.builtin import (
+    IntegerAttr,
+    MemRefType,
+    ModuleOp,
+    NoneAttr,
+    StringAttr,
+    TensorType,
+    i8,
+    i64,
+)
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+
+from sparsec.dialects import nn
+from sparsec.dialects.resources import ArrayResourceAttr, numpy_dtype
+from sparsec.textio import location_of
+
+from .emitter import INDEX
+from .kernels import emit_kernel, plan_kernels
+from .kernels.base import (
+    CopyPlan,
+    Kernel,
+    KernelPlan,
+    LoweringError,
+    OutputRef,
+    Ref,
+    TileRange,
+    ValueRef,
+    WeightRef,
+    Weights,
+    flat_type,
+)
+from .memory import Interval, plan_arena
+from .target import Target, get_target
+
+ABI_ATTR = "sparsec.abi"
+WEIGHTS_ATTR = "sparsec.weights"
+PROFILE_HOOK = "sparsec_profile"
+
+
+# --- flattening -------------------------------------------------------------------------
+
+
+@dataclass
+class Graph:
+    """@main's nn ops in execution order, fused regions inlined."""
+
+    function: func.FuncOp
+    ops: list[Operation]
+    alias: dict[SSAValue, SSAValue]
+    """fused block arguments and fused results -> the values they stand for"""
+    constants: dict[SSAValue, np.ndarray]
+    inputs: list[SSAValue]
+    outputs: list[SSAValue]
+    group: dict[Operation, str] = field(default_factory=dict)
+    """op -> the nn.fused group it came from (for the report)"""
+
+    def resolve(self, value: SSAValue) -> SSAValue:
+        return self.alias.get(value, value)
+
+
+def main_function(module: ModuleOp) -> func.FuncOp:
+    for op in module.ops:
+        if isinstance(op, func.FuncOp) and op.sym_name.data == "main":
+            return op
+    raise LoweringError("convert-nn-to-loops: the module has no func.func @main")
+
+
+def flatten(module: ModuleOp) -> Graph:
+    function = main_function(module)
+    graph = Graph(function, [], {}, {}, list(function.args), [])
+    _flatten_block(graph, function.body.block, None)
+    return graph
+
+
+def _flatten_block(graph: Graph, block: Block, group: str | None) -> list[SSAValue]:
+    for op in block.ops:
+        if isinstance(op, func.ReturnOp):
+            graph.outputs = [graph.resolve(v) for v in op.arguments]
+        elif isinstance(op, nn.YieldOp):
+            return [graph.resolve(v) for v in op.values]
+        elif isinstance(op, nn.ConstantOp):
+            graph.constants[op.result] = op.array
+        elif isinstance(op, nn.FusedOp):
+            for arg, operand in zip(op.body.block.args, op.inputs, strict=True):
+                graph.alias[arg] = graph.resolve(operand)
+            name = f"fused_{len(set(graph.group.values()))}"
+            yielded = _flatten_block(graph, op.body.block, group or name)
+            for result, value in zip(op.outputs, yielded, strict=True):
+                graph.alias[result] = value
+        elif isinstance(op, nn.NNOperation):
+            _check_operands(op)
+            graph.ops.append(op)
+            if group is not None:
+                graph.group[op] = group
+        else:
+            raise LoweringError(f"{location_of(op)}: convert-nn-to-loops: {op.name} is not "
+                                "an nn operator")
+    return []
+
+
+def _check_operands(op: Operation) -> None:
+    for value in (*op.operands, *op.results):
+        type = value.type
+        if not isinstance(type, TensorType) or not type.has_static_shape():
+            raise LoweringError(f"{location_of(op)}: {op.name}: only static tensor shapes are "
+                                f"supported, got {type}")
+        if not isinstance(type.encoding, NoneAttr):
+            raise LoweringError(f"{location_of(op)}: {op.name}: sparse weight encodings are "
+                                f"not lowered yet ({type})")
+
+
+def fold_constants(graph: Graph) -> None:
+    """Reshapes and transposes of constants are constants (weights are often transposed
+    or viewed by the frontend)."""
+    for op in graph.ops:
+        if isinstance(op, nn.ReshapeOp | nn.TransposeOp):
+            source = graph.constants.get(graph.resolve(op.input))
+            if source is None:
+                continue
+            if isinstance(op, nn.ReshapeOp):
+                graph.constants[op.result] = source.reshape(op.result.type.get_shape())
+            else:
+                perm = [int(p) for p in op.permutation.get_values()]
+                graph.constants[op.result] = np.ascontiguousarray(source.transpose(perm))
+
+
+# --- storage ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Storage:
+    kind: str  # "input", "output", "weights", "arena"
+    index: int = 0  # input/output position, or byte offset (weights, arena)
+
+
+@dataclass
+class StoragePlan:
+    storage: dict[SSAValue, Storage]
+    arena_bytes: int
+    arena_floor: int
+    arena_total: int
+
+
+def nbytes(value: SSAValue) -> int:
+    type = value.type
+    return max(1, prod(type.get_shape())) * numpy_dtype(type.get_element_type()).itemsize
+
+
+def plan_storage(graph: Graph, kernels: list[KernelPlan], weights: Weights,
+                 copies: list[tuple[SSAValue, int]]) -> StoragePlan:
+    """Storage of every value the kernels read or write. `copies` (value, output index)
+    are appended: outputs that must be copied out of another buffer."""
+    root: dict[SSAValue, SSAValue] = {}
+
+    def find(value: SSAValue) -> SSAValue:
+        while value in root:
+            value = root[value]
+        return value
+
+    for op in graph.ops:
+        if isinstance(op, nn.ReshapeOp) and op.result not in graph.constants:
+            root[op.result] = find(graph.resolve(op.input))
+
+    storage: dict[SSAValue, Storage] = {}
+    for index, value in enumerate(graph.inputs):
+        storage[value] = Storage("input", index)
+    for value, array in graph.constants.items():
+        if find(value) is value:
+            storage[value] = Storage("weights", weights.add(array, ("raw", id(array))).offset)
+    for index, value in enumerate(graph.outputs):
+        base = find(value)
+        if base in storage:
+            copies.append((value, index))
+        else:
+            storage[base] = Storage("output", index)
+
+    # intermediates: live from the kernel that writes them to the last that reads them
+    first: dict[SSAValue, int] = {}
+    last: dict[SSAValue, int] = {}
+    for position, plan in enumerate(kernels):
+        base = find(plan.result)
+        first.setdefault(base, position)
+        last[base] = max(last.get(base, position), position)
+        for op in plan.ops:
+            for operand in op.operands:
+                base = find(graph.resolve(operand))
+                last[base] = max(last.get(base, position), position)
+    end = len(kernels)
+    for value, _ in copies:
+        base = find(value)
+        last[base] = max(last.get(base, end), end)
+    bases = [b for b in first if b not in storage]
+    plan = plan_arena([Interval(nbytes(b), first[b], last[b]) for b in bases])
+    for base, offset in zip(bases, plan.offsets, strict=True):
+        storage[base] = Storage("arena", offset)
+
+    resolved = {}
+    for value in {*storage, *root, *(graph.resolve(v) for op in graph.ops for v in op.operands)}:
+        base = find(value)
+        if base in storage:
+            resolved[value] = storage[base]
+    return StoragePlan(resolved, plan.size, plan.floor, plan.total)
+
+
+# --- emission ---------------------------------------------------------------------------
+
+
+def _kernel_bytes(plan: KernelPlan | CopyPlan, graph: Graph) -> int:
+    """Bytes the kernel reads and writes (each buffer once)."""
+    if isinstance(plan, CopyPlan):
+        return 2 * nbytes(plan.value)
+    touched = {graph.resolve(v) for op in plan.ops for v in op.operands}
+    inner = {op.results[0] for op in plan.ops[:-1]}
+    return sum(nbytes(v) for v in touched - inner) + nbytes(plan.result)
+
+
+def lower_module(module: ModuleOp, target: Target, threads: int = 1,
+                 profile: bool = False) -> None:
+    graph = flatten(module)
+    fold_constants(graph)
+    plans: list[KernelPlan | CopyPlan] = list(plan_kernels(graph))
+    weights = Weights()
+    copies: list[tuple[SSAValue, int]] = []
+    storage = plan_storage(graph, plans, weights, copies)  # type: ignore[arg-type]
+    plans += [CopyPlan(value, index) for value, index in copies]
+
+    used: dict[str, int] = {}
+    kernels: list[Kernel] = []
+    for plan in plans:
+        count = used.get(plan.label, 0)
+        used[plan.label] = count + 1
+        kernel = Kernel(f"{plan.label}_{count}", plan.ops, target, weights, graph.constants,
+                        graph.resolve, threads)
+        emit_kernel(kernel, plan)
+        kernels.append(kernel)
+
+    blob = weights.blob()
+    new_main = build_main(graph, storage, kernels, blob.size, threads, profile)
+    block = module.body.block
+    block.insert_op_before(new_main, graph.function)
+    block.add_ops(k.function() for k in kernels)
+    if profile:
+        block.add_op(func.FuncOp(PROFILE_HOOK, ([i64], []), Region(), "private"))
+    block.erase_op(graph.function)
+    module.attributes[WEIGHTS_ATTR] = ArrayResourceAttr.from_array(
+        "__sparsec_weights", blob.view(np.int8))
+    description = abi(graph, storage, kernels, plans)
+    module.attributes[ABI_ATTR] = StringAttr(json.dumps(description, separators=(",", ":")))
+
+
+def build_main(graph: Graph, storage: StoragePlan, kernels: list[Kernel], weights_bytes: int,
+               threads: int, profile: bool) -> func.FuncOp:
+    """@main(inputs..., outputs..., weights, arena): views, then one call per kernel."""
+    input_types = [flat_type(v.type) for v in graph.inputs]
+    output_types = [flat_type(v.type) for v in graph.outputs]
+    block = Block(arg_types=[*input_types, *output_types, MemRefType(i8, [weights_bytes]),
+                             MemRefType(i8, [storage.arena_bytes])])
+    n_in, n_out = len(input_types), len(output_types)
+    inputs, outputs = block.args[:n_in], block.args[n_in:n_in + n_out]
+    weights_arg, arena_arg = block.args[-2], block.args[-1]
+    for arg, value in zip(inputs, graph.inputs, strict=True):
+        arg.name_hint = value.name_hint
+    weights_arg.name_hint, arena_arg.name_hint = "weights", "arena"
+    constants: dict[int, SSAValue] = {}
+
+    def index(value: int) -> SSAValue:
+        if value not in constants:
+            op = arith.ConstantOp(IntegerAttr(value, INDEX))
+            block.add_op(op)
+            constants[value] = op.result
+        return constants[value]
+
+    def view(base: SSAValue, offset: int, type: Attribute) -> SSAValue:
+        op = memref.ViewOp(base, index(offset), [], type)  # type: ignore[arg-type]
+        block.add_op(op)
+        return op.result
+
+    def buffer(ref: Ref, type: Attribute) -> SSAValue:
+        if isinstance(ref, WeightRef):
+            return view(weights_arg, ref.offset, type)
+        if isinstance(ref, OutputRef):
+            return outputs[ref.index]
+        assert isinstance(ref, ValueRef)
+        place = storage.storage[graph.resolve(ref.value)]
+        if place.kind == "input":
+            return inputs[place.index]
+        if place.kind == "output":
+            return outputs[place.index]
+        return view(weights_arg if place.kind == "weights" else arena_arg, place.index, type)
+
+    for position, kernel in enumerate(kernels):
+        operands: list[SSAValue] = []
+        args = iter(kernel.block.args)
+        for ref in kernel.refs:
+            arg = next(args)
+            if isinstance(ref, TileRange):
+                next(args)
+                operands += [index(0), index(kernel.tiles or 1)]
+            else:
+                operands.append(buffer(ref, arg.type))
+        call = func.CallOp(kernel.name, operands, [])
+        if threads > 1 and (kernel.tiles or 1) > 1:
+            call.attributes["sparsec.parallel"] = IntegerAttr(threads, i64)
+        block.add_op(call)
+        if profile:
+            mark = arith.ConstantOp(IntegerAttr(position, i64))
+            block.add_op(mark)
+            block.add_op(func.CallOp(PROFILE_HOOK, [mark.result], []))
+    block.add_op(func.ReturnOp())
+    return func.FuncOp("main", (block.arg_types, []), Region(block))
+
+
+def abi(graph: Graph, storage: StoragePlan, kernels: list[Kernel],
+        plans: list[KernelPlan | CopyPlan]) -> dict:
+    """What the runtime needs to call @main and to report on it."""
+
+    def describe(value: SSAValue, name: str) -> dict:
+        type = value.type
+        return {"name": name, "shape": list(type.get_shape()),
+                "dtype": numpy_dtype(type.get_element_type()).str}
+
+    described = []
+    for kernel, plan in zip(kernels, plans, strict=True):
+        ops = [op for op in plan.ops if isinstance(op, nn.NNOperation)]
+        groups = [graph.group[op] for op in ops if op in graph.group]
+        described.append({
+            "name": kernel.name,
+            "group": groups[0] if groups else kernel.name,
+            "ops": [op.name for op in ops] or ["copy"],
+            "flops": sum(op.flops() for op in ops),
+            "bytes": _kernel_bytes(plan, graph),
+            "tiles": kernel.tiles or 1,
+        })
+    index_bounds = {}
+    for op in graph.ops:
+        if isinstance(op, nn.GatherOp) and graph.resolve(op.indices) in graph.inputs:
+            table = op.table.type.get_shape()
+            position = graph.inputs.index(graph.resolve(op.indices))
+            index_bounds[str(position)] = table[op.axis.value.data % len(table)]
+    return {
+        "inputs": [describe(v, v.name_hint or f"arg{i}") for i, v in enumerate(graph.inputs)],
+        "outputs": [describe(v, f"output{i}") for i, v in enumerate(graph.outputs)],
+        "arena": {"bytes": storage.arena_bytes, "floor": storage.arena_floor,
+                  "total": storage.arena_total},
+        "kernels": described,
+        "index_bounds": index_bounds,
+    }
+
+
+@dataclass(frozen=True)
+class ConvertNNToLoopsPass(ModulePass):
+    """Options: threads (kernels split their tiles over an OpenMP team of this size),
+    target (host, avx512, avx2, neon), profile (call sparsec_profile(i) after kernel i)."""
+
+    name = "convert-nn-to-loops"
+
+    threads: int = 1
+    target: str = "host"
+    profile: bool = False
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.threads < 1:
+            raise LoweringError("convert-nn-to-loops: threads must be >= 1")
+        lower_module(op, get_target(self.target), self.threads, self.profile)

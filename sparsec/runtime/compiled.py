@@ -1,0 +1,235 @@
+"""`sparsec.compile`: a model or nn module -> a callable running JIT-compiled code.
+
+    fn = sparsec.compile(torchvision.models.resnet18().eval(), (torch.randn(1, 3, 224, 224),))
+    y = fn(x)        # torch in -> torch out, numpy in -> numpy out
+    fn.report()      # time, FLOPs and bytes per kernel (fusion group), arena use
+
+Stages, each cached on disk as a whole (see `cache`): the nn module -> (the named
+pipeline `lower-to-llvm`, the same pass-spec string `sparsec opt` runs) -> llvm dialect
+-> LLVM IR -> O3 object code for the target -> MCJIT in this process.
+
+The weights live in one buffer that the compiled code reads (never copied per call);
+intermediates live in an arena planned by liveness, one per calling thread, so calls from
+several threads at once are safe.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import statistics
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from sparsec.lowering.pipelines import pipeline_spec, run_spec
+from sparsec.lowering.target import get_target
+
+from . import cache
+from .abi import TensorSpec, aligned_empty, check_inputs
+from .jit import NativeModule
+
+DEFAULT_PASSES = ""
+"""Passes run on the nn module before lowering when `compile` is not given `passes`."""
+
+
+@dataclass
+class Artifact:
+    native: NativeModule
+    abi: dict
+    weights: np.ndarray
+    from_cache: bool
+
+
+def build(module: ModuleOp, *, threads: int, target: str, profile: bool = False,
+          passes: str = "", use_cache: bool = True) -> Artifact:
+    """Lower a (cloned) nn module to machine code, or load it from the cache."""
+    from sparsec.lowering.llvm_ir import to_llvm_ir
+    from sparsec.lowering.nn_to_loops import ABI_ATTR, WEIGHTS_ATTR
+
+    machine = get_target(target)
+    spec = pipeline_spec("lower-to-llvm", threads, target)
+    if profile:
+        spec = spec.replace("convert-nn-to-loops{", "convert-nn-to-loops{profile=true ")
+    if passes:
+        spec = f"{passes},{spec}"
+    key = cache.module_key(module, spec, machine.key()) if use_cache else ""
+    if use_cache and (entry := cache.load(key)) is not None:
+        native = NativeModule.from_object(entry.object_code, machine)
+        return Artifact(native, entry.abi, entry.weights, True)
+    lowered = module.clone()
+    run_spec(lowered, spec)
+    abi = json.loads(lowered.attributes[ABI_ATTR].data)  # type: ignore[attr-defined]
+    weights = np.asarray(lowered.attributes[WEIGHTS_ATTR].array).view(np.uint8)  # type: ignore
+    del lowered.attributes[WEIGHTS_ATTR]
+    native = NativeModule.from_ir(to_llvm_ir(lowered, machine), machine)
+    if use_cache:
+        cache.store(key, cache.Entry(native.object_code or b"", abi, weights))
+    return Artifact(native, abi, weights, False)
+
+
+# --- profiling hook ---------------------------------------------------------------------
+
+_PROFILE = threading.local()
+_HOOK_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_int64)
+
+
+@_HOOK_TYPE
+def _profile_hook(kernel: int) -> None:
+    marks = getattr(_PROFILE, "marks", None)
+    if marks is not None:
+        marks.append((kernel, time.perf_counter_ns()))
+
+
+def _register_profile_hook() -> None:
+    import llvmlite.binding as llvm
+
+    llvm.add_symbol("sparsec_profile", ctypes.cast(_profile_hook, ctypes.c_void_p).value)
+
+
+# --- the callable -----------------------------------------------------------------------
+
+
+class CompiledModel:
+    """A compiled nn module. Call it with the inputs of `@main`."""
+
+    def __init__(self, module: ModuleOp, artifact: Artifact, *, threads: int, target: str,
+                 passes: str):
+        self.module = module
+        self.threads = threads
+        self.target = target
+        self.passes = passes
+        self._artifact = artifact
+        self._profiled: Artifact | None = None
+        abi = artifact.abi
+        self.inputs = [TensorSpec.from_json(e) for e in abi["inputs"]]
+        self.outputs = [TensorSpec.from_json(e) for e in abi["outputs"]]
+        self.index_bounds = {int(k): v for k, v in abi.get("index_bounds", {}).items()}
+        self._entry = self._function(artifact)
+        self._local = threading.local()
+
+    @property
+    def from_cache(self) -> bool:
+        return self._artifact.from_cache
+
+    @property
+    def arena(self) -> dict:
+        """Arena bytes planned, the floor (most bytes alive at once), the sum of all
+        intermediates."""
+        return dict(self._artifact.abi["arena"])
+
+    @property
+    def kernels(self) -> list[dict]:
+        return list(self._artifact.abi["kernels"])
+
+    def _function(self, artifact: Artifact):
+        count = len(self.inputs) + len(self.outputs) + 2
+        prototype = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * count))
+        return prototype(artifact.native.address("main"))
+
+    def _arena(self) -> np.ndarray:
+        arena = getattr(self._local, "arena", None)
+        if arena is None:
+            arena = aligned_empty(max(64, self._artifact.abi["arena"]["bytes"]))
+            self._local.arena = arena
+        return arena
+
+    def _run(self, entry, artifact: Artifact, arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+        outputs = [np.empty(spec.shape, spec.dtype) for spec in self.outputs]
+        pointers = [a.ctypes.data for a in arrays] + [o.ctypes.data for o in outputs]
+        pointers += [artifact.weights.ctypes.data, self._arena().ctypes.data]
+        entry(*pointers)
+        return outputs
+
+    def __call__(self, *inputs: Any):
+        arrays, torch_in = check_inputs(inputs, self.inputs, self.index_bounds)
+        outputs = self._run(self._entry, self._artifact, arrays)
+        if torch_in:
+            import torch
+
+            outputs = [torch.from_numpy(o) for o in outputs]
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    # --- report ---
+
+    def profile(self, *inputs: Any, runs: int = 10) -> list[dict]:
+        """Per-kernel median time (ms) over `runs` calls of a build that marks the end of
+        every kernel; FLOPs and bytes per kernel from the compiler."""
+        if self._profiled is None:
+            _register_profile_hook()
+            self._profiled = build(self.module, threads=self.threads, target=self.target,
+                                   profile=True, passes=self.passes)
+        entry = self._function(self._profiled)
+        if not inputs:
+            inputs = tuple(_example(spec) for spec in self.inputs)
+        arrays, _ = check_inputs(inputs, self.inputs, self.index_bounds)
+        self._run(entry, self._profiled, arrays)  # warm-up
+        samples: list[list[float]] = [[] for _ in self.kernels]
+        for _ in range(runs):
+            _PROFILE.marks = []
+            start = time.perf_counter_ns()
+            self._run(entry, self._profiled, arrays)
+            marks, _PROFILE.marks = _PROFILE.marks, None
+            previous = start
+            for kernel, stamp in marks:
+                samples[kernel].append((stamp - previous) / 1e6)
+                previous = stamp
+        rows = []
+        for kernel, times in zip(self.kernels, samples, strict=True):
+            rows.append({**kernel, "ms": statistics.median(times) if times else 0.0})
+        return rows
+
+    def report(self, *inputs: Any, runs: int = 10, file=None) -> list[dict]:
+        """Print (and return) time, FLOPs and bytes per kernel group, and the total."""
+        rows = self.profile(*inputs, runs=runs)
+        total_ms = sum(r["ms"] for r in rows) or 1e-9
+        lines = [f"{'kernel':<40} {'ms':>8} {'%':>5} {'GFLOP':>8} {'GFLOP/s':>8} "
+                 f"{'MB':>8} {'GB/s':>7}"]
+        for r in rows:
+            seconds = max(r["ms"], 1e-6) / 1e3
+            lines.append(f"{r['name'][:40]:<40} {r['ms']:8.3f} {100 * r['ms'] / total_ms:5.1f} "
+                         f"{r['flops'] / 1e9:8.3f} {r['flops'] / 1e9 / seconds:8.1f} "
+                         f"{r['bytes'] / 1e6:8.2f} {r['bytes'] / 1e9 / seconds:7.1f}")
+        flops = sum(r["flops"] for r in rows)
+        lines.append(f"{'total':<40} {total_ms:8.3f} {100.0:5.1f} {flops / 1e9:8.3f} "
+                     f"{flops / 1e9 / (total_ms / 1e3):8.1f}")
+        arena = self.arena
+        lines.append(f"arena {arena['bytes'] / 1e6:.2f} MB (floor {arena['floor'] / 1e6:.2f} MB,"
+                     f" sum of intermediates {arena['total'] / 1e6:.2f} MB); weights "
+                     f"{self._artifact.weights.nbytes / 1e6:.2f} MB; threads {self.threads}")
+        print("\n".join(lines), file=file)
+        return rows
+
+
+def _example(spec: TensorSpec) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    if spec.dtype.kind == "f":
+        return rng.standard_normal(spec.shape).astype(spec.dtype)
+    return np.zeros(spec.shape, spec.dtype)
+
+
+def compile(model_or_module: Any, example_inputs: Sequence[Any] | None = None, *,
+            passes: str | None = None, threads: int | None = None,
+            target: str = "host") -> CompiledModel:
+    """Compile an nn module (or a torch.nn.Module, imported with `example_inputs`) for the
+    host CPU. `passes`: a pass spec run on the nn module first (default: none);
+    `threads`: OpenMP threads the kernels use (default 1)."""
+    if isinstance(model_or_module, ModuleOp):
+        module = model_or_module
+    else:
+        from sparsec.frontend import import_model
+
+        if example_inputs is None:
+            raise ValueError("compiling a torch model needs example_inputs")
+        module = import_model(model_or_module, tuple(example_inputs))
+    threads = 1 if threads is None else int(threads)
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    passes = DEFAULT_PASSES if passes is None else passes
+    artifact = build(module, threads=threads, target=target, passes=passes)
+    return CompiledModel(module, artifact, threads=threads, target=target, passes=passes)
