@@ -7,6 +7,7 @@ The public surface is small and flat (DESIGN.md §1):
     sparsec.parse_module(text) / sparsec.print_module(module)   # MLIR text, weights included
     sparsec.BCR(block=(8, 4), rate=0.8), sparsec.Pattern(patterns=8, connectivity=3.6)
     sparsec.prune(model, scheme) -> Pruning                    # torch-side masks, .apply()
+    sparsec.compile(model_or_module, example_inputs) -> CompiledModel  # JIT for the host CPU
 
 Names are resolved lazily, so `import sparsec` loads neither torch nor the compiler.
 """
@@ -19,6 +20,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "compile": "sparsec.runtime.compiled",
     "import_model": "sparsec.frontend",
     "interpret": "sparsec.interpreters",
     "parse_module": "sparsec.textio",

@@ -1,1 +1,1 @@
-"""Dialects: nn (operators), sparse (weight encodings, later), resources (weights)."""
+"""Dialects: nn (operators), sparse (weight encodings), resources (weights in the IR)."""

@@ -14,12 +14,14 @@ walk goes on; at the end, one `UnsupportedOpsError` lists them all.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr, TensorType
 from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.utils.exceptions import VerifyException
 
 from sparsec.dialects import nn
 from sparsec.dialects.resources import element_type_of
@@ -69,9 +71,8 @@ class Builder:
 
     `results` are the torch types of the op being converted (`result` is the first)."""
 
-    def __init__(self, block: Block, filename: str | None):
+    def __init__(self, block: Block):
         self.block = block
-        self.filename = filename
         self.known: dict[SSAValue, np.ndarray] = {}
         self.key_of: dict[SSAValue, str] = {}
         self.by_key: dict[str, SSAValue] = {}
@@ -117,6 +118,11 @@ class Builder:
         return const.ssa
 
     def unique_key(self, base: str) -> str:
+        """A resource key no other constant has, spelled as an MLIR bare identifier
+        (`0.weight` of an nn.Sequential becomes `_0.weight`)."""
+        base = re.sub(r"[^A-Za-z0-9_$.]", "_", base)
+        if not re.match(r"[A-Za-z_]", base):
+            base = "_" + base
         key, n = base, 0
         while key in self.keys:
             key, n = f"{base}_{n}", n + 1
@@ -167,7 +173,7 @@ class TorchToNN:
         torch_block = torch_func.regions[0].blocks[0]
         arg_types = [self.input_type(i, arg) for i, arg in enumerate(torch_block.arguments)]
         block = Block(arg_types=arg_types)
-        self.builder = Builder(block, self.filename)
+        self.builder = Builder(block)
         for arg, value in zip(torch_block.arguments, block.args, strict=True):
             self.env[arg] = value
         outputs = None
@@ -229,6 +235,9 @@ class TorchToNN:
         except Unsupported as e:
             self.fail(op, name, str(e))
             values = [POISON] * len(results)
+        except VerifyException as e:  # an nn builder refused what a conversion made
+            self.fail(op, name, f"internal error: {e}")
+            values = [POISON] * len(results)
         self.bind(results, values)
 
     def convert_one(self, op, name: str, inputs: list) -> list:
@@ -237,7 +246,7 @@ class TorchToNN:
         structural = STRUCTURAL.get(name)
         if structural is not None:
             return _as_list(structural(self, op, inputs), len(op.results))
-        conversion = CONVERSIONS.get(_short_name(name))
+        conversion = CONVERSIONS.get(torch_ir.short_name(name))
         if _foldable(name, inputs):
             return self.fold(name, inputs)
         if conversion is None:
@@ -252,7 +261,7 @@ class TorchToNN:
             raise Unsupported(f"could not be evaluated on constants: {e}") from None
         values = _as_list(values, len(self.builder.results))
         source = next((v.key or v.name for v in inputs if isinstance(v, Const)), None)
-        label = None if source is None else f"{source}.{_short_name(name).split('.')[1]}"
+        label = None if source is None else f"{source}.{torch_ir.short_name(name).split('.')[1]}"
         out = []
         for value, type in zip(values, self.builder.results, strict=True):
             if type.is_tensor and type.dtype is not None and isinstance(value, np.ndarray):
@@ -272,6 +281,9 @@ class TorchToNN:
         """Every tensor result must have the type torch-mlir gave it: a mismatch is a
         sparsec bug, caught here rather than as wrong numbers later."""
         for value, type in zip(values, self.builder.results, strict=True):
+            if isinstance(value, Const) and value.array.shape != type.shape:
+                raise Unsupported(f"internal error: the conversion made a constant of shape "
+                                  f"{value.array.shape}, torch-mlir expects {type}")
             if not isinstance(value, SSAValue) or not type.is_static_tensor:
                 continue
             if value.type != _tensor_type(type):
@@ -319,18 +331,10 @@ def _tensor_type(type: TorchType) -> TensorType:
         raise Unsupported(f"unsupported tensor type {type}") from None
 
 
-def _short_name(name: str) -> str:
-    """torch.aten.add.Tensor -> aten.add.Tensor; torch.aten.relu -> aten.relu.default."""
-    parts = name.split(".")[1:] if name.startswith("torch.") else name.split(".")
-    if len(parts) == 2:
-        parts.append("default")
-    return ".".join(parts)
-
-
 def _has_conversion(name: str) -> bool:
     from .torch_to_nn import CONVERSIONS, STRUCTURAL
 
-    return name in STRUCTURAL or _short_name(name) in CONVERSIONS
+    return name in STRUCTURAL or torch_ir.short_name(name) in CONVERSIONS
 
 
 def _poisoned(value) -> bool:
@@ -346,7 +350,7 @@ def _runtime(value) -> bool:
 
 
 def _foldable(name: str, inputs: list) -> bool:
-    short = _short_name(name)
+    short = torch_ir.short_name(name)
     if not short.startswith(("aten.", "prims.")) or short in FOLD_DENYLIST:
         return False
     return not any(_runtime(v) for v in inputs)
@@ -380,7 +384,7 @@ def _as_list(values, count: int) -> list:
 def _check_in_place(op, name: str) -> None:
     """In-place ops (relu_, add_.Tensor) are converted as their value-semantics twins,
     which is right only if nothing reads the overwritten operand afterwards."""
-    if not _short_name(name).split(".")[1].endswith("_") or not op.operands:
+    if not torch_ir.short_name(name).split(".")[1].endswith("_") or not op.operands:
         return
     for use in op.operands[0].uses:
         user = use.owner

@@ -8,6 +8,7 @@ PyTorch model; only the weights arrive differently (`weights.Resources`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .errors import FrontendError, require
@@ -46,16 +47,30 @@ def _read_text(path: str) -> str:
         raise FrontendError(f"error: cannot read {path}: {e.strerror}") from None
 
 
+# torch-mlir's raw FX import prints in-place ops (`torch.aten.relu_`) on value tensors,
+# which its own verifier rejects when parsing; they are read as their value-semantics
+# twins (`torch.aten.relu`), which is how the FX import meant them.
+_IN_PLACE = re.compile(r'\b(torch\.aten\.[A-Za-z0-9_]*?[A-Za-z0-9])_(\.[A-Za-z0-9_]+)?(?=["\s(])')
+
+
 def read_torch_mlir(path: str):
     """A torch-dialect .mlir file -> (torch-mlir module, weights from its trailer)."""
     from torch_mlir import ir
 
-    text, resources = split_resources(_read_text(path))
+    try:
+        text, resources = split_resources(_read_text(path))
+    except ValueError as e:
+        raise FrontendError(f"{path}: error: malformed dialect_resources trailer: {e}") from None
+    text = _IN_PLACE.sub(r"\1\2", text)
     context = _context()
     try:
         module = ir.Module.parse(text, context)
     except ir.MLIRError as e:
-        raise FrontendError(_format_mlir_error(path, e)) from None
+        message = _format_mlir_error(path, e)
+        if "Dialect `nn' not found" in message:
+            message += ("\nnote: this file is already in the nn dialect (`sparsec import` "
+                        "reads torch-mlir's torch dialect); use `sparsec opt` or `sparsec run`")
+        raise FrontendError(message) from None
     return module, resources
 
 
@@ -64,8 +79,11 @@ def _format_mlir_error(path: str, error) -> str:
     lines = []
     for diagnostic in error.error_diagnostics:
         where = str(diagnostic.location)
-        where = where.removeprefix('loc("-":').removesuffix(")")
-        lines.append(f"{path}:{where}: error: {diagnostic.message}")
+        if where.startswith('loc("-":'):
+            where = path + ":" + where.removeprefix('loc("-":').removesuffix(")")
+        else:  # an ONNX node name
+            where = f"{path} ({where.removeprefix('loc(').removesuffix(')')})"
+        lines.append(f"{where}: error: {diagnostic.message}")
     return "\n".join(lines) or f"{path}: error: {error}"
 
 
@@ -76,6 +94,7 @@ def read_onnx(path: str, input_shapes=None):
     gives every value a static type."""
     onnx = require("onnx")
     from onnx import numpy_helper
+    from torch_mlir import ir
     from torch_mlir.extras import onnx_importer
     from torch_mlir.passmanager import PassManager
 
@@ -106,9 +125,14 @@ def read_onnx(path: str, input_shapes=None):
 
                 resources.add_array(resource_key(attr),
                                     numpy_helper.to_array(initializers[name]))
+    # Only the ONNX -> aten conversion: torch-mlir's backend pipeline would decompose
+    # batch_norm, linear and layer_norm again, and canonicalize would copy every weight.
     with context:
-        PassManager.parse("builtin.module(func.func(convert-torch-onnx-to-torch)"
-                          ")").run(module.operation)
+        try:
+            PassManager.parse("builtin.module(func.func(convert-torch-onnx-to-torch))").run(
+                module.operation)
+        except ir.MLIRError as e:
+            raise FrontendError(_format_mlir_error(path, e)) from None
     return module, resources
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .torch_ir import short_name
+
 # Ops whose value is not a function of their operands: never folded.
 FOLD_DENYLIST = frozenset({
     "aten.rand.default", "aten.randn.default", "aten.randint.default", "aten.rand_like.default",
@@ -21,20 +23,18 @@ FOLD_DENYLIST = frozenset({
 })
 
 
-def torch_op(short_name: str):
+def torch_op(qualified: str):
     """aten.add.Tensor -> torch.ops.aten.add.Tensor."""
     import torch
 
-    namespace, name, overload = short_name.split(".")
+    namespace, name, overload = qualified.split(".")
     return getattr(getattr(getattr(torch.ops, namespace), name), overload)
 
 
 def fold(name: str, args: list):
     """Run op `name` (torch.aten.X.overload) on Python values and numpy arrays; returns
     numpy arrays for tensors, lists for lists, Python scalars as they are."""
-    from .convert import _short_name
-
-    op = torch_op(_short_name(name))
+    op = torch_op(short_name(name))
     positional, keywords = [], {}
     for argument, value in zip(op._schema.arguments, args, strict=False):
         value = _to_torch(value)

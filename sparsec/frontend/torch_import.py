@@ -9,6 +9,10 @@ scaled_dot_product_attention, even `aten.gru.input` / `aten.lstm.input` stay who
 costs `run_decompositions`, 5-10 s for a 2-layer GRU, and gives a worse graph: one input
 projection per time step instead of one per layer.)
 
+In-place ops (`relu_`, `add_`) are imported as their value-semantics twins, which is
+what torch-mlir does too; a program where that would be wrong (an in-place write through
+a view, `mask[a:b] = 1`) is functionalised by torch.export first (`mutates_aliases`).
+
 Parameters reach torch-mlir as `get_attr` nodes (`freeze`) rather than as the tensors
 themselves (`import_frozen_program`): its importer accepts those inside lists too, which
 recurrent layers' parameter lists need.
@@ -23,6 +27,7 @@ from contextlib import contextmanager
 
 from .errors import FrontendError, require
 from .weights import Resources, make_weight_hooks
+
 
 def as_tensors(example_inputs) -> tuple:
     """Example inputs as a tuple of torch tensors (a tensor, numpy arrays, or a sequence)."""
@@ -56,7 +61,8 @@ def eval_mode(model):
 
 
 def export(model, example_inputs: Sequence):
-    """torch.export the model in eval mode, without decompositions."""
+    """torch.export the model in eval mode, without decompositions (functionalised only
+    when in-place ops write through aliases)."""
     torch = require("torch")
     with eval_mode(model), torch.no_grad(), warnings.catch_warnings():
         # nn.RNN re-assigns its _flat_weights while tracing; harmless here.
@@ -66,7 +72,53 @@ def export(model, example_inputs: Sequence):
         except Exception as e:  # torch.export raises many kinds; all mean "cannot trace"
             raise FrontendError(f"error: torch.export could not trace the model: "
                                 f"{type(e).__name__}: {e}") from e
+    if mutates_aliases(program):
+        # Functionalises (slice_scatter for writes through views) with no decomposition
+        # table; batch_norm becomes _native_batch_norm_legit_no_training on the way.
+        program = program.run_decompositions({})
     return program
+
+
+def mutates_aliases(program) -> bool:
+    """Whether an in-place op could change a value other than its own result: it writes
+    to a view, an input or parameter, or a tensor that is read again afterwards (swin's
+    `mask[h, w] = count`). torch-mlir imports in-place ops as value-semantic ones, right
+    only when none of that happens; otherwise the program is functionalised first (which
+    costs seconds, so only then)."""
+    import torch
+
+    order = {node: index for index, node in enumerate(program.graph.nodes)}
+    for node in program.graph.nodes:
+        if not isinstance(node.target, torch._ops.OpOverload) or _eval_dropout(node):
+            continue
+        for argument, value in zip(node.target._schema.arguments, node.args, strict=False):
+            if argument.alias_info is None or not argument.alias_info.is_write:
+                continue
+            if not isinstance(value, torch.fx.Node) or value.op != "call_function":
+                return True
+            if _is_view(value) or any(_is_view(user) or order[user] > order[node]
+                                      for user in value.users if user is not node):
+                return True
+    return False
+
+
+def _eval_dropout(node) -> bool:
+    """In-place dropout in eval mode writes nothing (EfficientNet's classifier has one)."""
+    name = node.target._schema.name
+    return name.endswith("dropout_") and len(node.args) > 2 and node.args[2] is False
+
+
+def _is_view(node) -> bool:
+    import operator
+
+    import torch
+
+    if node.target is operator.getitem:
+        return True
+    if not isinstance(node.target, torch._ops.OpOverload):
+        return False
+    returns = node.target._schema.returns  # a view returns Tensor(a), in-place ops Tensor(a!)
+    return bool(returns) and returns[0].alias_info is not None and not returns[0].alias_info.is_write
 
 
 def freeze(program) -> dict[int, str]:

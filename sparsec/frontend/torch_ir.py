@@ -87,6 +87,14 @@ def op_name(op) -> str:
     return name
 
 
+def short_name(name: str) -> str:
+    """torch.aten.add.Tensor -> aten.add.Tensor; torch.aten.relu -> aten.relu.default."""
+    parts = name.split(".")[1:] if name.startswith("torch.") else name.split(".")
+    if len(parts) == 2:
+        parts.append("default")
+    return ".".join(parts)
+
+
 def attribute(op, name: str):
     """A constant op's attribute as a Python value (int, float, bool, str)."""
     return op.operation.attributes[name].value

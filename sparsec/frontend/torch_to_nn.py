@@ -59,7 +59,8 @@ def _list(cv, op, inputs):
 def _unpack(cv, op, inputs):
     (values,) = inputs
     if not isinstance(values, list) or len(values) != len(op.results):
-        raise Unsupported(f"cannot unpack {values!r} into {len(op.results)} values")
+        raise Unsupported(f"cannot unpack a {type(values).__name__} into "
+                          f"{len(op.results)} values")
     return tuple(values) if len(values) != 1 else values[0]
 
 
@@ -72,7 +73,7 @@ def _literal(cv, op, inputs):
                                             cv.resources)
     except (KeyError, ValueError) as e:
         where = torch_ir.describe_location(op, cv.filename)
-        raise FrontendError(f"{where}: error: {str(e).strip(chr(39))}") from None
+        raise FrontendError(f"{where}: error: {e.args[0]}") from None
     return Const(array, key, name=torch_ir.node_name(op))
 
 
@@ -677,6 +678,19 @@ def max_dim(b, x, dim, keepdim=False):
     return y, Missing("max.dim's indices are not computed by nn (no argmax)")
 
 
+@converts("linalg_vector_norm")
+def vector_norm(b, x, ord=2, dims=None, keepdim=False, dtype=None):
+    """2-norm sqrt(sum(x * x)), 1-norm sum(|x|), inf-norm max(|x|)."""
+    if ord == 2:
+        return b.emit(nn.SqrtOp(_reduce(nn.ReduceSumOp, b, b.emit(nn.MulOp(x, x)), dims,
+                                        keepdim, dtype)))
+    if ord == 1:
+        return _reduce(nn.ReduceSumOp, b, b.emit(nn.AbsOp(x)), dims, keepdim, dtype)
+    if ord == math.inf:
+        return _reduce(nn.ReduceMaxOp, b, b.emit(nn.AbsOp(x)), dims, keepdim, dtype)
+    raise Unsupported(f"vector norm of order {ord}")
+
+
 @converts("amin")
 def amin(b, x, dims, keepdim=False):
     """min = -max(-x)"""
@@ -780,6 +794,28 @@ def narrow(b, x, dim, start, length):
     return _slice(b, x, dim, start, start + length)
 
 
+@converts("slice_scatter")
+def slice_scatter(b, x, src, dim=0, start=None, end=None, step=1):
+    """x with x[start:end] along dim replaced by src (what functionalisation makes of
+    `x[a:b] = ...`): the part before, src, the part after."""
+    dim = _axis(dim, _rank(x))
+    size = Builder.shape(x)[dim]
+    first, last, _ = slice(start, end, step).indices(size)
+    if step != 1:
+        raise Unsupported(f"slice_scatter with step {step}")
+    parts = [_slice(b, x, dim, 0, first), b.cast(src, b.result.dtype), _slice(b, x, dim, last, size)]
+    return cat(b, [p for p in parts if Builder.shape(p)[dim]], dim)
+
+
+@converts("select_scatter")
+def select_scatter(b, x, src, dim, index):
+    dim = _axis(dim, _rank(x))
+    index = range(Builder.shape(x)[dim])[index]
+    shape = list(Builder.shape(x))
+    shape[dim] = 1
+    return slice_scatter(b, x, _reshape(b, src, shape), dim, index, index + 1)
+
+
 @converts("chunk")
 def chunk(b, x, chunks, dim=0):
     size = Builder.shape(x)[_axis(dim, _rank(x))]
@@ -804,6 +840,22 @@ def unbind(b, x, dim=0):
     shape = Builder.shape(x)
     rest = shape[:dim] + shape[dim + 1:]
     return [_reshape(b, piece, rest) for piece in _pieces(b, x, dim, [1] * shape[dim])]
+
+
+@converts("roll")
+def roll(b, x, shifts, dims=()):
+    """roll along a dim = the last `shift` cells, then the others."""
+    if not dims:
+        flat = _reshape(b, x, (math.prod(Builder.shape(x)),))
+        return _reshape(b, roll(b, flat, shifts, [0]))
+    for shift, dim in zip(shifts, dims, strict=True):
+        dim = _axis(dim, _rank(x))
+        size = Builder.shape(x)[dim]
+        shift %= size
+        if shift:
+            x = cat(b, [_slice(b, x, dim, size - shift, size), _slice(b, x, dim, 0, size - shift)],
+                    dim)
+    return x
 
 
 @converts("size.int")
@@ -900,9 +952,10 @@ def upsample_interpolating(b, x, output_size, align_corners, *scales):
                       "nn has nearest resize only")
 
 
-def _filled(b: Builder, value) -> SSAValue:
-    """A constant of the result's type: *_like ops do not read their input's values."""
-    return b.constant(np.full(b.result.shape, value, dtype=b.result.dtype))
+def _filled(b: Builder, value) -> Const:
+    """A constant of the result's type: *_like ops do not read their input's values (a
+    `Const`, so that ops on it are folded too)."""
+    return Const(np.full(b.result.shape, value, dtype=b.result.dtype))
 
 
 @converts("zeros_like", "new_zeros", "zero")
@@ -1070,7 +1123,7 @@ def scaled_dot_product_attention(b, q, k, v, attn_mask=None, dropout_p=0.0, is_c
         scores = b.emit(nn.AddOp(scores, b.constant(causal, like=scores)))
     if attn_mask is not None:
         scores = b.emit(nn.AddOp(scores, _additive_mask(b, attn_mask, scores)))
-    weights = b.emit(nn.SoftmaxOp(scores, -1))
+    weights = b.emit(nn.SoftmaxOp(scores, _rank(scores) - 1))
     return b.emit(nn.MatmulOp(weights, v))
 
 

@@ -97,16 +97,19 @@ def resource_key(attr) -> str:
 
 # --- .mlir files: the dialect_resources trailer -----------------------------------------
 
-_TRAILER_ENTRY = re.compile(r'([\w.$\-]+|"[^"]*")\s*:\s*"0x([0-9A-Fa-f]*)"')
+_TRAILER_ENTRY = re.compile(r'\s*([\w.$\-]+|"[^"]*")\s*:\s*"0x([0-9A-Fa-f]*)",?\s*$')
 
 
 def split_resources(text: str) -> tuple[str, Resources]:
-    """Split MLIR text into the IR and its `{-# dialect_resources #-}` blobs, so the
-    (possibly huge) hex never goes through the MLIR parser."""
+    """Split MLIR text into the IR and its `{-# dialect_resources #-}` blobs (one
+    `key: "0x..."` entry per line, as MLIR prints them), so the possibly huge hex never
+    goes through the MLIR parser."""
     resources = Resources()
     start = text.rfind("{-#")
     if start < 0 or "dialect_resources" not in text[start:start + 200]:
         return text, resources
-    for match in _TRAILER_ENTRY.finditer(text, start):
-        resources.add_blob(match.group(1).strip('"'), bytes.fromhex(match.group(2)))
+    for line in text[start:].splitlines():
+        match = _TRAILER_ENTRY.match(line)
+        if match is not None:
+            resources.add_blob(match.group(1).strip('"'), bytes.fromhex(match.group(2)))
     return text[:start], resources

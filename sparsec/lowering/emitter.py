@@ -16,11 +16,11 @@ are hoisted to the function's entry block and shared.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from xdsl.dialects import arith, math, memref, scf, vector
+from xdsl.dialects import arith, llvm, math, memref, scf, vector
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     FloatAttr,
@@ -31,6 +31,7 @@ from xdsl.dialects.builtin import (
     VectorType,
     f32,
     i1,
+    i64,
 )
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 
@@ -81,9 +82,6 @@ class Emitter:
 
     def const(self, value: float | int | bool, type: Attribute) -> SSAValue:
         """A scalar or splat-vector constant, hoisted to the entry block."""
-        key = (value, type)
-        if key in self._constants:
-            return self._constants[key]
         scalar = element_type(type)
         if isinstance(type, VectorType):
             attr = DenseIntOrFPElementsAttr.from_list(type, [value] * lanes_of(type))
@@ -91,14 +89,7 @@ class Emitter:
             attr = IntegerAttr(int(value), scalar)
         else:
             attr = FloatAttr(float(value), scalar)
-        op = arith.ConstantOp(attr, type)
-        first = self.entry.first_op
-        if first is None:
-            self.entry.add_op(op)
-        else:
-            self.entry.insert_op_before(op, first)
-        self._constants[key] = op.result
-        return op.result
+        return self._hoisted((value, type), lambda: arith.ConstantOp(attr, type))
 
     def index(self, value: Index) -> SSAValue:
         return self.const(value, INDEX) if isinstance(value, int) else value
@@ -173,7 +164,12 @@ class Emitter:
             a = self.const(a, b.type)
         if isinstance(b, int) and isinstance(a, SSAValue):
             b = self.const(b, a.type)
-        return self.value(arith.CmpiOp(self.index(a), self.index(b), predicate))
+        a, b = self.index(a), self.index(b)
+        if isinstance(a.type, VectorType):
+            # xDSL 0.74's arith.cmpi is scalar-only; llvm.icmp compares lane-wise
+            flag = llvm.ICmpPredicateFlag(predicate)
+            return self.value(llvm.ICmpOp(a, b, IntegerAttr(flag.to_int(), i64)))
+        return self.value(arith.CmpiOp(a, b, predicate))
 
     def and_(self, a: SSAValue, b: SSAValue) -> SSAValue:
         return self.value(arith.AndIOp(a, b))
@@ -264,24 +260,28 @@ class Emitter:
     def prefix_mask(self, count: Index, lanes: int) -> SSAValue:
         """vector<lanes x i1> whose first `count` lanes are set (count clamped to [0, lanes])."""
         if isinstance(count, int):
-            count = max(0, min(lanes, count))
-            attr = DenseIntOrFPElementsAttr.from_list(
-                VectorType(i1, [lanes]), [1 if lane < count else 0 for lane in range(lanes)])
-            return self.value(arith.ConstantOp(attr))
+            return self._hoisted(("mask", count, lanes), lambda: arith.ConstantOp(
+                DenseIntOrFPElementsAttr.from_list(VectorType(i1, [lanes]),
+                                                   [1 if j < count else 0 for j in range(lanes)])))
         return self.value(vector.CreateMaskOp.build(
             operands=[[count]], result_types=[VectorType(i1, [lanes])]))
 
     def iota(self, lanes: int, type: Attribute = I32) -> SSAValue:
-        key = ("iota", VectorType(type, [lanes]))
+        """The vector [0, 1, ..., lanes - 1]."""
+        vtype = VectorType(type, [lanes])
+        return self._hoisted(("iota", vtype), lambda: arith.ConstantOp(
+            DenseIntOrFPElementsAttr.from_list(vtype, list(range(lanes)))))
+
+    def _hoisted(self, key: object, make: Callable[[], Operation]) -> SSAValue:
+        """A constant op built once per function, at the top of the entry block."""
         if key not in self._constants:
-            vtype = VectorType(type, [lanes])
-            op = arith.ConstantOp(DenseIntOrFPElementsAttr.from_list(vtype, list(range(lanes))))
+            op = make()
             first = self.entry.first_op
             if first is None:
                 self.entry.add_op(op)
             else:
                 self.entry.insert_op_before(op, first)
-            self._constants[key] = op.result
+            self._constants[key] = op.results[0]
         return self._constants[key]
 
     def reduce(self, kind: str, vec: SSAValue) -> SSAValue:
@@ -293,7 +293,7 @@ class Emitter:
 
     def shuffle(self, a: SSAValue, b: SSAValue, mask: Sequence[int]) -> SSAValue:
         """Lanes of a ++ b picked by `mask`."""
-        from xdsl.dialects.builtin import DenseArrayBase, i64
+        from xdsl.dialects.builtin import DenseArrayBase
 
         result = VectorType(element_type(a.type), [len(mask)])
         return self.value(vector.ShuffleOp(a, b, DenseArrayBase.from_list(i64, list(mask)),
@@ -357,6 +357,37 @@ class Emitter:
         if carried and loop.yielded is None:
             raise ValueError("a loop with carried values must call loop.next(...)")
         loop.results = list(op.results)
+
+    def choose(self, cond: SSAValue, then: Callable[[], Sequence[SSAValue]],
+               otherwise: Callable[[], Sequence[SSAValue]]) -> list[SSAValue]:
+        """`scf.if cond -> results`: the values `then()` or `otherwise()` build."""
+        branches = []
+        for build in (then, otherwise):
+            block = Block()
+            saved, self.block = self.block, block
+            try:
+                values = list(build())
+            finally:
+                self.block = saved
+            block.add_op(scf.YieldOp(*values))
+            branches.append((block, values))
+        types = [v.type for v in branches[0][1]]
+        op = scf.IfOp(cond, types, [branches[0][0]], [branches[1][0]])
+        self.add(op)
+        return list(op.results)
+
+    def store_vector(self, value: SSAValue, mem: SSAValue, index: Index,
+                     mask: SSAValue | None, full: SSAValue | None) -> None:
+        """Store a vector whose valid lanes are `mask` (None: all). A masked store is slow
+        on some CPUs (microcoded on AMD Zen), so when `full` (an i1: all lanes valid) is
+        given, full vectors take a plain store."""
+        if mask is None:
+            self.vstore(value, mem, index)
+        elif full is None:
+            self.vstore_masked(value, mem, index, mask)
+        else:
+            self.choose(full, lambda: self.vstore(value, mem, index) or [],
+                        lambda: self.vstore_masked(value, mem, index, mask) or [])
 
     @contextmanager
     def if_(self, cond: SSAValue) -> Iterator[None]:

@@ -6,8 +6,9 @@
     func.call @f(%a) {sparsec.parallel = 2}      -> llvm.call @f(%a) {sparsec.parallel = 2}
     func.return                                   -> llvm.return
 
-Argument attributes (`llvm.noalias`, ...) carry over. Functions with more than one result
-are rejected. Run last, after every body op is in the llvm dialect.
+Argument attributes (`llvm.noalias`, ...) carry over, and `sparsec.noinline` becomes the
+llvm.func `no_inline` property. Functions with more than one result are rejected. Run
+last, after every body op is in the llvm dialect.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import func, llvm
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import ModuleOp, UnitAttr
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -30,8 +31,12 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from .llvm_builder import llvm_type
 
+NO_INLINE = "sparsec.noinline"
+"""A func.func attribute: keep calls to this function out of line (llvm.func no_inline)."""
+
 
 def _result(types) -> object:
+    types = list(types)
     if len(types) > 1:
         raise DiagnosticException("convert-func-to-llvm: functions with several results are "
                                   "not supported")
@@ -50,13 +55,15 @@ class FuncPattern(RewritePattern):
         new = llvm.FuncOp(op.sym_name.data, function_type, llvm.LinkageAttr(linkage), body=body)
         if op.arg_attrs is not None:
             new.properties["arg_attrs"] = op.arg_attrs
+        if NO_INLINE in op.attributes:
+            new.properties["no_inline"] = UnitAttr()
         rewriter.replace(op, new)
 
 
 class CallPattern(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: func.CallOp, rewriter: PatternRewriter, /):
-        result = _result(op.result_types)
+        result = _result(r.type for r in op.results)
         call = llvm.CallOp(op.callee, *op.arguments,
                            return_type=None if isinstance(result, llvm.LLVMVoidType) else result)
         call.attributes.update(op.attributes)

@@ -1,7 +1,8 @@
 """`convert-memref-to-llvm`: static-shape memrefs become bare `!llvm.ptr`s.
 
-sparsec's memrefs all have static shapes and identity layouts (views into the weights,
-the arena or the caller's buffers), so a memref is just its base pointer: no descriptor.
+sparsec's memrefs have static shapes (or are 1-D, like shared kernels' memref<?xf32>
+parameters) and identity layouts: views into the weights, the arena or the caller's
+buffers. So a memref is just its base pointer: no descriptor.
 
     memref.load %m[%i, %j] : memref<4x8xf32>
       -> %k = %i * 8 + %j;  %p = llvm.getelementptr inbounds %m[%k] : f32;  llvm.load %p
@@ -49,9 +50,11 @@ PTR = llvm.LLVMPointerType()
 def static_strides(type: MemRefType) -> tuple[tuple[int, ...], int]:
     """(strides, offset) in elements of a static memref type."""
     shape = type.get_shape()
-    if DYNAMIC_INDEX in shape:
-        raise DiagnosticException(f"dynamic memref shapes are not supported: {type}")
     layout = type.layout
+    if len(shape) == 1 and isinstance(layout, NoneAttr):
+        return (1,), 0  # a 1-D buffer, static or not (memref<?xf32> parameters)
+    if DYNAMIC_INDEX in shape:
+        raise DiagnosticException(f"dynamic memref shapes are only supported in 1-D: {type}")
     if isinstance(layout, NoneAttr):
         strides, running = [], 1
         for size in reversed(shape):
@@ -76,6 +79,12 @@ def base_pointer(value: SSAValue, rewriter: PatternRewriter) -> SSAValue:
     return cast.results[0]
 
 
+def _is_zero(value: SSAValue) -> bool:
+    op = value.owner
+    return isinstance(op, arith.ConstantOp) and isinstance(op.value, IntegerAttr) and \
+        op.value.value.data == 0
+
+
 def element_pointer(memref_value: SSAValue, indices: Sequence[SSAValue],
                     rewriter: PatternRewriter) -> SSAValue:
     """Pointer to memref_value[indices]: a GEP by the linearised index."""
@@ -84,6 +93,8 @@ def element_pointer(memref_value: SSAValue, indices: Sequence[SSAValue],
     strides, offset = static_strides(type)
     linear: SSAValue | None = None
     for index, stride in zip(indices, strides, strict=True):
+        if _is_zero(index):
+            continue
         term = index
         if stride != 1:
             factor = rewriter.insert(arith.ConstantOp(IntegerAttr(stride, IndexType())))

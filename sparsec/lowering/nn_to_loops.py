@@ -54,6 +54,7 @@ from .kernels.base import (
     CopyPlan,
     Kernel,
     KernelPlan,
+    Library,
     LoweringError,
     OutputRef,
     Ref,
@@ -200,7 +201,7 @@ def plan_storage(graph: Graph, kernels: list[KernelPlan], weights: Weights,
         storage[value] = Storage("input", index)
     for value, array in graph.constants.items():
         if find(value) is value:
-            storage[value] = Storage("weights", weights.add(array, ("raw", id(array))).offset)
+            storage[value] = Storage("weights", weights.add(array, ("raw", value)).offset)
     for index, value in enumerate(graph.outputs):
         base = find(value)
         if base in storage:
@@ -260,11 +261,12 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
 
     used: dict[str, int] = {}
     kernels: list[Kernel] = []
+    library = Library()
     for plan in plans:
         count = used.get(plan.label, 0)
         used[plan.label] = count + 1
         kernel = Kernel(f"{plan.label}_{count}", plan.ops, target, weights, graph.constants,
-                        graph.resolve, threads)
+                        graph.resolve, threads, library)
         emit_kernel(kernel, plan)
         kernels.append(kernel)
 
@@ -273,6 +275,7 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
     block = module.body.block
     block.insert_op_before(new_main, graph.function)
     block.add_ops(k.function() for k in kernels)
+    block.add_ops(library.functions.values())
     if profile:
         block.add_op(func.FuncOp(PROFILE_HOOK, ([i64], []), Region(), "private"))
     block.erase_op(graph.function)
@@ -294,6 +297,8 @@ def build_main(graph: Graph, storage: StoragePlan, kernels: list[Kernel], weight
     weights_arg, arena_arg = block.args[-2], block.args[-1]
     for arg, value in zip(inputs, graph.inputs, strict=True):
         arg.name_hint = value.name_hint
+    for index, arg in enumerate(outputs):
+        arg.name_hint = f"output{index}"
     weights_arg.name_hint, arena_arg.name_hint = "weights", "arena"
     constants: dict[int, SSAValue] = {}
 

@@ -1,7 +1,7 @@
 """`convert-vector-to-llvm`: 1-D vector ops become llvm ops on `vector<N x T>` values.
 
     vector.load %m[%i] : memref<..xf32>, vector<8xf32>   -> GEP + llvm.load (align 4)
-    vector.maskedload / maskedstore                      -> llvm.masked.load / store
+    vector.maskedload / maskedstore                      -> llvm.masked.load / store (by name)
     vector.broadcast %s : f32 to vector<8xf32>          -> insertelement + shufflevector
     vector.fma                                           -> llvm.intr.fma
     vector.reduction <add> / <maxnumf>                   -> llvm.vector.reduce.fadd / fmax
@@ -70,9 +70,14 @@ class MaskedStorePattern(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: vector.MaskedStoreOp, rewriter: PatternRewriter, /):
         pointer = element_pointer(op.base, op.indices, rewriter)
-        alignment = element_bytes(scalar_of(op.value_to_store.type))
-        rewriter.replace(op, llvm.MaskedStoreOp(op.value_to_store, pointer, op.mask,
-                                                alignment=alignment))
+        b = LLVMBuilder(rewriter)
+        value = op.value_to_store
+        alignment = b.const(element_bytes(scalar_of(value.type)), i32)
+        # by its mangled name: xDSL's llvm.intr.masked.store translates to an unmangled
+        # declaration that clashes when two element types are stored
+        name = f"llvm.masked.store.{intrinsic_suffix(value.type)}.p0"
+        rewriter.replace(op, llvm.CallIntrinsicOp(name, [value, pointer, alignment, op.mask],
+                                                  []))
 
 
 class BroadcastPattern(RewritePattern):

@@ -48,8 +48,8 @@ def as_array(value: Any, spec: TensorSpec, position: int) -> tuple[np.ndarray, b
             raise InputError(f"{label}: the tensor is not contiguous; pass .contiguous()")
         array = value.numpy()
         torch_in = True
-    elif isinstance(value, np.ndarray):
-        array, torch_in = value, False
+    elif isinstance(value, np.ndarray | np.generic):
+        array, torch_in = np.asarray(value), False
     else:
         raise InputError(f"{label}: expected a numpy array or a torch tensor of "
                          f"{spec.describe()}, got {type(value).__name__}")

@@ -64,6 +64,7 @@ def build(module: ModuleOp, *, threads: int, target: str, profile: bool = False,
         return Artifact(native, entry.abi, entry.weights, True)
     lowered = module.clone()
     run_spec(lowered, spec)
+    lowered.verify()
     abi = json.loads(lowered.attributes[ABI_ATTR].data)  # type: ignore[attr-defined]
     weights = np.asarray(lowered.attributes[WEIGHTS_ATTR].array).view(np.uint8)  # type: ignore
     del lowered.attributes[WEIGHTS_ATTR]

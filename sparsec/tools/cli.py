@@ -113,9 +113,55 @@ def _describe(index: int, array: np.ndarray) -> str:
             f"first {np.array2string(array.reshape(-1)[:6], precision=6)}")
 
 
+def _run_jit(args: argparse.Namespace, module, inputs: list[np.ndarray]):
+    """Compile @main for the host and run it; with --bench, time it and compare it with
+    the interpreter."""
+    import time
+
+    from sparsec.runtime.compiled import compile as jit_compile
+
+    try:
+        started = time.perf_counter()
+        compiled = jit_compile(module, threads=args.threads)
+        compile_seconds = time.perf_counter() - started
+        outputs = compiled(*inputs)
+    except ValueError as e:
+        raise SparsecError(f"error: {e}") from None
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    if not args.bench:
+        return outputs
+    from sparsec.interpreters import interpret
+
+    for _ in range(3):
+        compiled(*inputs)
+    times = []
+    for _ in range(args.runs):
+        started = time.perf_counter()
+        compiled(*inputs)
+        times.append((time.perf_counter() - started) * 1e3)
+    reference = interpret(module, *inputs)
+    errors = [float(np.max(np.abs(o.astype(np.float64) - r), initial=0.0))
+              for o, r in zip(outputs, reference, strict=True)]
+    cached = " (cache hit)" if compiled.from_cache else ""
+    print(f"compile {compile_seconds:.2f} s{cached}; threads {args.threads}")
+    print(f"latency: median {np.median(times):.3f} ms, min {min(times):.3f} ms "
+          f"over {args.runs} runs")
+    print("max |jit - interpreter|: " + ", ".join(f"output {i}: {e:.3g}"
+                                                 for i, e in enumerate(errors)))
+    return outputs
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     module = _read_module(args.file)
     inputs = _load_inputs(args, module)
+    if args.jit or args.bench:
+        outputs = _run_jit(args, module, inputs)
+        if args.output:
+            _save_outputs(args.output, outputs)
+        elif not args.bench:
+            for index, array in enumerate(outputs):
+                print(_describe(index, array))
+        return 0
     from sparsec.interpreters import interpret
 
     try:
@@ -123,15 +169,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise SparsecError(f"error: {e}") from None
     if args.output:
-        if args.output.endswith(".npy") and len(outputs) == 1:
-            np.save(args.output, outputs[0])
-        else:
-            np.savez(args.output, *outputs)
-        print(f"wrote {len(outputs)} output(s) to {args.output}")
+        _save_outputs(args.output, outputs)
     else:
         for index, array in enumerate(outputs):
             print(_describe(index, array))
     return 0
+
+
+def _save_outputs(path: str, outputs) -> None:
+    if path.endswith(".npy") and len(outputs) == 1:
+        np.save(path, outputs[0])
+    else:
+        np.savez(path, *outputs)
+    print(f"wrote {len(outputs)} output(s) to {path}")
 
 
 # --- the driver -------------------------------------------------------------------------
@@ -157,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("opt", help="run a pass pipeline and print the IR (same as sparsec-opt; "
                                "see `sparsec opt --help`)", add_help=False)
 
-    p = sub.add_parser("run", help="run @main with the reference interpreter",
+    p = sub.add_parser("run", help="run @main with the reference interpreter (or --jit)",
                        description="Run the module's @main on inputs from .npy/.npz files or "
                                    "generated from a seed, and print or save the outputs.")
     p.add_argument("file", help="nn-dialect .mlir file ('-' for stdin)")
@@ -166,6 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0,
                    help="seed for standard-normal float inputs when --inputs is absent")
     p.add_argument("-o", "--output", help="save the outputs to .npz (or .npy for one output)")
+    p.add_argument("--jit", action="store_true",
+                   help="compile @main for the host CPU and run the machine code instead")
+    p.add_argument("--bench", action="store_true",
+                   help="with the JIT: print the latency and the max error against the "
+                        "interpreter (implies --jit)")
+    p.add_argument("--runs", type=int, default=20, help="timed runs for --bench (default 20)")
+    p.add_argument("--threads", type=int, default=1, help="threads for --jit (default 1)")
     p.set_defaults(func=cmd_run)
     return parser
 

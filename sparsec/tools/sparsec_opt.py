@@ -63,6 +63,8 @@ class SparsecOptMain(xDSLOptMain):
         try:
             super().setup_pipeline()
         except ValueError as e:
+            if not str(e).startswith("Unrecognized passes"):
+                raise SparsecError(f"error: {e}") from None
             known = ", ".join(sorted(self.available_passes))
             raise SparsecError(f"error: {e}; known passes: {known}") from None
 

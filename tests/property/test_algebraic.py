@@ -3,7 +3,7 @@
 Each test draws shapes and inputs where its rule matches, runs the interpreter on the
 module before and after `rewrite_greedily(module, [Rule()])`, and checks that
 
-- the rule fired (it is in the log, and the module's op kinds changed);
+- the rule fired (it is in the log, and the module changed);
 - exact rules (`EXACT = True`) give equal values, element by element, for any float32
   input, NaN and infinities included (`np.array_equal(..., equal_nan=True)`);
 - rounding-changing rules stay within the test's stated tolerance:
@@ -15,7 +15,6 @@ module before and after `rewrite_greedily(module, [Rule()])`, and checks that
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -35,6 +34,7 @@ from sparsec.transforms.algebraic import (
     ALL_RULES,
     AlgebraicPass,
     AlgebraicRule,
+    enabled_rules,
     layout,
     rewrite_greedily,
 )
@@ -49,7 +49,7 @@ ANY = st.floats(width=32)  # every float32: NaN, ±inf, ±0, subnormals
 MODERATE = st.floats(-4, 4, width=32)
 MAGNITUDE = st.floats(0.25, 4, width=32)
 AWAY_FROM_ZERO = st.builds(lambda m, s: F32(m * s), MAGNITUDE, st.sampled_from([1, -1]))
-POSITIVE = st.floats(0.1, 4, width=32)
+POSITIVE = st.floats(0.125, 4, width=32)
 
 REASSOCIATION = (1e-5, 1e-6)  # (rtol, atol): a few roundings of moderate values
 FOLDING = (1e-5, 1e-5)  # sums of products folded into weights
@@ -79,10 +79,6 @@ def const(array) -> SSAValue:
     return v(nn.ConstantOp.from_array, np.asarray(array, F32), f"c{next(_keys)}")
 
 
-def op_kinds(m: ModuleOp) -> Counter:
-    return Counter(op.name for op in m.walk())
-
-
 def compare(rule: type[AlgebraicRule], before, after, tolerance) -> None:
     for b, a in zip(before, after, strict=True):
         assert a.dtype == b.dtype and a.shape == b.shape
@@ -104,7 +100,7 @@ def check(rule: type[AlgebraicRule], inputs: list[np.ndarray], body: Callable[..
     rewritten = original.clone()
     applied = rewrite_greedily(rewritten, [rule()])
     assert rule.__name__ in {a.rule for a in applied}, f"{rule.__name__} did not fire"
-    assert op_kinds(rewritten) != op_kinds(original)
+    assert str(rewritten) != str(original)
     compare(rule, before, interpret(rewritten, *inputs), tolerance)
 
     everything = original.clone()
@@ -239,8 +235,8 @@ def pow_case(data, exponent, elements=ANY):
 @covers(sr.PowZero)
 @given(st.data())
 def test_pow_zero(data):
-    x, n = pow_case(data, 0.0)
-    check(sr.PowZero, [x], lambda x: v(nn.PowOp, x, const(n)))
+    x, n = pow_case(data, 0.0, MODERATE)  # not signalling NaNs, see PowZero
+    check(sr.PowZero, [x], lambda x: v(nn.PowOp, x, const(n)), (0, 0))
 
 
 @covers(sr.PowOne)
@@ -419,6 +415,7 @@ class Weighted:
     b: np.ndarray | None
     stride: int = 1
     pad: int = 0
+    groups: int = 1
 
     @property
     def channels(self) -> int:
@@ -428,7 +425,7 @@ class Weighted:
         bias = None if self.b is None else const(self.b)
         if self.kind == "conv":
             return v(nn.Conv2dOp, x, const(self.w), bias, stride=(self.stride, self.stride),
-                     padding=(self.pad, self.pad))
+                     padding=(self.pad, self.pad), groups=self.groups)
         return v(nn.LinearOp, x, const(self.w), bias)
 
 
@@ -438,9 +435,11 @@ def weighted_case(draw, bias: bool | None = None, linear_rank: int | None = None
     has_bias = draw(st.booleans()) if bias is None else bias
     if kind == "conv":
         cin, cout, k = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+        groups = draw(st.sampled_from([1, cin]))  # or depthwise
+        cout = cin if groups > 1 else cout
         size = draw(st.integers(k, 5))
         x = draw(arrays((1, cin, size, size), MODERATE))
-        w = draw(arrays((cout, cin, k, k), MODERATE))
+        w = draw(arrays((cout, cin // groups, k, k), MODERATE))
         stride, pad = draw(st.integers(1, 2)), draw(st.integers(0, k // 2))
     else:
         rank = linear_rank or draw(st.integers(1, 3))
@@ -448,9 +447,9 @@ def weighted_case(draw, bias: bool | None = None, linear_rank: int | None = None
         leading = tuple(draw(st.integers(1, 3)) for _ in range(rank - 1))
         x = draw(arrays((*leading, inputs), MODERATE))
         w = draw(arrays((cout, inputs), MODERATE))
-        stride, pad = 1, 0
+        stride, pad, groups = 1, 0, 1
     b = draw(arrays((cout,), MODERATE)) if has_bias else None
-    return Weighted(kind, x, w, b, stride, pad)
+    return Weighted(kind, x, w, b, stride, pad, groups)
 
 
 @covers(fold.FoldBatchNormIntoWeights)
@@ -581,7 +580,9 @@ def test_sqrt_pair_product(data):
 @covers(assoc.AbsPairProduct)
 @given(st.data())
 def test_abs_pair_product(data):
-    a, b, c = factors(data, 3)
+    shape = data.draw(shapes)
+    a, c = (data.draw(arrays(shape, AWAY_FROM_ZERO)) for _ in range(2))  # 4mn -> 3mn
+    b = data.draw(arrays(data.draw(narrower(shape)), AWAY_FROM_ZERO))
     grouping = data.draw(st.permutations([0, 1, 2]))  # which leaves the inner mul takes
     swaps = [data.draw(st.booleans()) for _ in range(2)]
 
@@ -773,3 +774,70 @@ def test_product_of_exps(data):
     a, b = factors(data, 2, MODERATE)
     check(comm.ProductOfExps, [a, b],
           lambda a, b: v(nn.MulOp, v(nn.ExpOp, a), v(nn.ExpOp, b)), (1e-5, 0))
+
+
+# --- all the rules together on random expression DAGs -----------------------------------
+
+DAG_SHAPE = (2, 3)
+
+
+@st.composite
+def expression_dags(draw, unary, binary, constants):
+    """A function building a random DAG of element-wise and layout ops over two 2x3
+    inputs and a few constants (every value keeps the 2x3 shape), and its inputs."""
+    steps = draw(st.lists(st.tuples(st.integers(0, 99), st.integers(0, 99),
+                                    st.integers(0, 99)), min_size=1, max_size=10))
+    kinds = [*unary, *binary, "transposes", "reshapes"]
+
+    def build(x, y):
+        values = [x, y, *(const(c) for c in constants)]
+        for kind_index, i, j in steps:
+            kind, a, b = kinds[kind_index % len(kinds)], values[i % len(values)], values[j % len(values)]
+            if a.type.get_shape() != DAG_SHAPE:
+                a = x
+            if kind == "transposes":
+                values.append(v(nn.TransposeOp, v(nn.TransposeOp, a, [1, 0]), [1, 0]))
+            elif kind == "reshapes":
+                values.append(v(nn.ReshapeOp, v(nn.ReshapeOp, a, (6,)), DAG_SHAPE))
+            elif kind in unary:
+                values.append(v(kind, a))
+            else:
+                values.append(v(kind, a, b))
+        return values[-1] if values[-1].type.get_shape() == DAG_SHAPE else v(nn.AddOp, x, values[-1])
+
+    return build
+
+
+EXACT_CONSTANTS = [np.array(1, F32), np.array(0, F32), np.array(-1, F32), np.full(3, 0.5, F32),
+                   np.array([1, 2, 4], F32)]
+
+
+@given(st.data())
+def test_exact_rules_together_change_no_value(data):
+    build = data.draw(expression_dags(
+        unary=(nn.NegOp, nn.AbsOp, nn.ReluOp, nn.SqrtOp, nn.ExpOp, nn.ReciprocalOp),
+        binary=(nn.AddOp, nn.SubOp, nn.MulOp, nn.DivOp, nn.MaxOp), constants=EXACT_CONSTANTS))
+    inputs = [data.draw(arrays(DAG_SHAPE)) for _ in range(2)]
+    original = module(inputs, build)
+    rewritten = original.clone()
+    AlgebraicPass().apply(Context(), rewritten)
+    for b, a in zip(interpret(original, *inputs), interpret(rewritten, *inputs), strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+    assert rewrite_greedily(rewritten, enabled_rules(reassociate=False)) == []  # a fixpoint
+
+
+@given(st.data())
+def test_all_rules_together_stay_close_on_positive_values(data):
+    """No subtraction and positive values: nothing cancels, so reassociation can only
+    add a few roundings per op."""
+    build = data.draw(expression_dags(
+        unary=(nn.SqrtOp, nn.ReciprocalOp, nn.AbsOp),
+        binary=(nn.AddOp, nn.MulOp, nn.DivOp, nn.MaxOp),
+        constants=[np.array(1, F32), np.array(2, F32), np.array([0.5, 3, 0.25], F32)]))
+    inputs = [data.draw(arrays(DAG_SHAPE, MAGNITUDE)) for _ in range(2)]
+    original = module(inputs, build)
+    rewritten = original.clone()
+    AlgebraicPass(reassociate=True).apply(Context(), rewritten)
+    for b, a in zip(interpret(original, *inputs), interpret(rewritten, *inputs), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5)
+    assert rewrite_greedily(rewritten, enabled_rules(reassociate=True)) == []  # a fixpoint

@@ -2,6 +2,8 @@
 `sparsify` pass's options and plumbing, and the torch-side `sparsec.prune`.
 Generated-shape properties are tests/property/test_sparsity.py."""
 
+import re
+
 import numpy as np
 import pytest
 from xdsl.dialects import func
@@ -80,8 +82,7 @@ def test_encodings_from_python():
      "pattern 1 [0, 1, 4, 5] repeats pattern 0"),
 ])
 def test_invalid_encodings_are_parse_errors_naming_the_attribute(text, message):
-    with pytest.raises(ParseError, match=message.replace("[", r"\[").replace("(", r"\(")
-                       .replace(")", r"\)")):
+    with pytest.raises(ParseError, match=re.escape(message)):
         parse_type(f"tensor<8x4x3x3xf32, {text}>")
 
 

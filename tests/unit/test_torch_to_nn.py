@@ -290,6 +290,17 @@ def test_in_place_variants_are_the_same_ops():
     assert op_names(module) == ["nn.relu", "nn.add", "nn.hardswish"]
 
 
+def test_in_place_updates_through_views_are_functionalised():
+    def fn(m, x):
+        y = x.clone()
+        y[:, 0].relu_()  # writes into y through a view
+        mask = x.new_zeros(3, 4)
+        mask[1:, :2] = 1.0  # swin's attention-mask pattern, on a constant
+        return y * 2, x + mask
+
+    check(Fn(fn), randn(3, 4))
+
+
 def test_binary_with_scalars_alpha_and_broadcasting():
     def fn(m, x, y):
         return (torch.add(x, y, alpha=2), torch.sub(x, y), 3.0 - x, torch.rsub(x, y, alpha=0.5),
@@ -332,6 +343,16 @@ def test_slicing_and_selecting():
 
     module = check(Fn(fn), randn(3, 4, 5))
     assert "nn.slice" in op_names(module)
+
+
+def test_roll():
+    check(Fn(lambda m, x: (torch.roll(x, (1, -2), (1, 2)), torch.roll(x, 3))), randn(2, 3, 4))
+
+
+def test_vector_norms_and_normalize():
+    check(Fn(lambda m, x: (F.normalize(x, dim=-1), torch.linalg.vector_norm(x, 1, dim=1),
+                           torch.linalg.vector_norm(x, float("inf"), dim=(0, 2), keepdim=True))),
+          randn(2, 3, 4))
 
 
 def test_chunk_split_unbind():

@@ -21,8 +21,10 @@ from math import prod
 import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
+    ArrayAttr,
     DictionaryAttr,
     MemRefType,
+    StringAttr,
     TensorType,
     UnitAttr,
 )
@@ -116,13 +118,28 @@ class Weights:
         return np.concatenate(self.chunks)
 
 
+class Library:
+    """Functions several kernels call (GEMM micro-kernels), built once per module."""
+
+    def __init__(self):
+        self.functions: dict[object, func.FuncOp] = {}
+
+    def function(self, key: object, name: str, build: Callable[[], func.FuncOp]) -> str:
+        if key not in self.functions:
+            function = build()
+            function.sym_name = StringAttr(name)
+            self.functions[key] = function
+        return self.functions[key].sym_name.data
+
+
 class Kernel:
     """One kernel function under construction."""
 
     def __init__(self, name: str, ops: list[Operation], target: Target, weights: Weights,
                  constants: dict[SSAValue, np.ndarray], resolve: Callable[[SSAValue], SSAValue],
-                 threads: int):
+                 threads: int, library: Library | None = None):
         self.name = name
+        self.library = library if library is not None else Library()
         self.ops = ops
         self.target = target
         self.lanes = target.vector_lanes
@@ -182,19 +199,19 @@ class Kernel:
 
     def function(self) -> func.FuncOp:
         self.block.add_op(func.ReturnOp())
-        inputs = [a.type for a in self.block.args]
-        function = func.FuncOp(self.name, (inputs, []), Region(self.block), "private")
-        noalias = DictionaryAttr({"llvm.noalias": UnitAttr()})
-        plain = DictionaryAttr({})
-        function.properties["arg_attrs"] = _array_attr(
-            [noalias if isinstance(t, MemRefType) else plain for t in inputs])
-        return function
+        return private_function(self.name, self.block)
 
 
-def _array_attr(items):
-    from xdsl.dialects.builtin import ArrayAttr
-
-    return ArrayAttr(items)
+def private_function(name: str, block: Block) -> func.FuncOp:
+    """A private function of `block` (which ends in func.return); its memref arguments
+    are marked noalias (kernels never get overlapping buffers)."""
+    inputs = [a.type for a in block.args]
+    function = func.FuncOp(name, (inputs, []), Region(block), "private")
+    noalias = DictionaryAttr({"llvm.noalias": UnitAttr()})
+    plain = DictionaryAttr({})
+    function.properties["arg_attrs"] = ArrayAttr(
+        [noalias if isinstance(t, MemRefType) else plain for t in inputs])
+    return function
 
 
 @dataclass

@@ -31,22 +31,25 @@ from dataclasses import dataclass
 from math import prod
 
 import numpy as np
-from xdsl.dialects import arith
-from xdsl.dialects.builtin import IntegerType, VectorType, f32, i1
-from xdsl.ir import Operation, SSAValue
+from xdsl.dialects import arith, func, memref
+from xdsl.dialects.builtin import DYNAMIC_INDEX, IntegerType, MemRefType, UnitAttr, VectorType, f32
+from xdsl.ir import Block, Operation, SSAValue
 
 from sparsec.dialects import nn
 
-from ..emitter import Emitter, Index
-from .base import Kernel, shape
+from ..emitter import INDEX, Emitter, Index
+from ..func_to_llvm import NO_INLINE
+from .base import Kernel, private_function, shape
 from .elementwise import Access, _read, broadcast_strides
 from .epilogue import Operand, Step, chain_steps
 
 I32 = IntegerType(32)
 SCRATCH_BYTES = 96 * 1024
 """Budget of a tile's packed B panels (stays in L2 while the tile's rows stream by)."""
-K_BLOCK = 320
+K_BLOCK = 256
 """Largest K block of a convolution (a packed panel [K][nr] stays in L1)."""
+SUMS_BYTES = 192 * 1024
+"""Budget of a tile's partial sums between K blocks."""
 
 
 def _ints(attr) -> tuple[int, ...]:
@@ -106,6 +109,68 @@ def micro_kernel(E: Emitter, mr: int, nv: int, lanes: int, k_count: Index,
     return [[out[i * nv + v] for v in range(nv)] for i in range(mr)]
 
 
+def _dynamic(E: Emitter, buffer: SSAValue) -> SSAValue:
+    """buffer as memref<?xf32>, the type of the shared micro-kernels' parameters."""
+    type = MemRefType(f32, [DYNAMIC_INDEX])
+    if buffer.type == type:
+        return buffer
+    return E.value(memref.CastOp.get(buffer, type))
+
+
+def call_micro_kernel(k: Kernel, mr: int, nv: int, a: SSAValue, a_base: Index,
+                      a_row_stride: int, a_step: int, valid_rows: Index | None, b: Panel,
+                      k_count: Index, tile: Tile, accumulate: bool) -> None:
+    """tile[i][v] (+)= sum_k A[row i, k] B[k, v-th vector]: a call to the module's shared
+    micro-kernel for this block shape. A[row i, k] is at
+    a[a_base + i * a_row_stride + k * a_step]; with `valid_rows`, rows past the last
+    re-read the last (their results are never stored)."""
+    lanes = k.lanes
+    clamp = valid_rows is not None
+    key = ("gemm", mr, nv, lanes, a_row_stride, a_step, clamp, accumulate)
+    name = f"gemm_{mr}x{nv * lanes}_{'add' if accumulate else 'set'}_{a_row_stride}x{a_step}" \
+        + ("_tail" if clamp else "")
+    callee = k.library.function(key, name, lambda: _micro_kernel_function(
+        name, mr, nv, lanes, a_row_stride, a_step, clamp, accumulate))
+    E = k.E
+    operands = [_dynamic(E, a), E.index(a_base), _dynamic(E, b.buffer), E.index(b.base),
+                E.index(k_count), _dynamic(E, tile.buffer), E.index(tile.base)]
+    if clamp:
+        operands.append(E.index(valid_rows))  # type: ignore[arg-type]
+    E.add(func.CallOp(callee, operands, []))
+
+
+def _micro_kernel_function(name: str, mr: int, nv: int, lanes: int, a_row_stride: int,
+                           a_step: int, clamp: bool, accumulate: bool) -> func.FuncOp:
+    """@name(a, a0, b, b0, k, c, c0[, rows]): c[c0 + i*nr + v*lanes] (+)= ..."""
+    dynamic = MemRefType(f32, [DYNAMIC_INDEX])
+    block = Block(arg_types=[dynamic, INDEX, dynamic, INDEX, INDEX, dynamic, INDEX,
+                             *([INDEX] if clamp else [])])
+    a_, a0, b_, b0, count, c_, c0 = block.args[:7]
+    F = Emitter(block)
+    nr = nv * lanes
+    if clamp:
+        last = F.isub(block.args[7], 1)
+        rows = [F.iadd(a0, F.imul(F.imin(i, last), a_row_stride)) for i in range(mr)]
+    else:
+        rows = [F.iadd(a0, i * a_row_stride) for i in range(mr)]
+    if accumulate:
+        acc = [[F.vload(c_, F.iadd(c0, i * nr + v * lanes), lanes) for v in range(nv)]
+               for i in range(mr)]
+    else:
+        acc = _zeros(F, mr, nv, lanes)
+    acc = micro_kernel(F, mr, nv, lanes, count, a_, lambda i: rows[i], a_step,
+                       Panel(b_, b0, nr), acc)
+    for i in range(mr):
+        for v in range(nv):
+            F.vstore(acc[i][v], c_, F.iadd(c0, i * nr + v * lanes))
+    block.add_op(func.ReturnOp())
+    function = private_function(name, block)
+    # out of line: inlined into a kernel, LLVM's register allocator rotated the
+    # accumulators through registers on every iteration (see llvm_ir)
+    function.attributes[NO_INLINE] = UnitAttr()
+    return function
+
+
 def _zeros(E: Emitter, mr: int, nv: int, lanes: int) -> list[list[SSAValue]]:
     zero = E.const(0.0, VectorType(f32, [lanes]))
     return [[zero] * nv for _ in range(mr)]
@@ -113,15 +178,32 @@ def _zeros(E: Emitter, mr: int, nv: int, lanes: int) -> list[list[SSAValue]]:
 
 @dataclass
 class Column:
-    """One vector of C's columns: element index offset and lane mask."""
+    """One vector of C's columns: where it starts, which lanes are valid (None: all) and
+    whether all are (an i1, so full vectors avoid slow masked stores)."""
 
     offset: Index
     mask: SSAValue | None
+    full: SSAValue | None
     position: list[Index]  # output indices of lane 0 along the column dims
+
+    def split(self, E: Emitter, emit: Callable[[SSAValue | None], None]) -> None:
+        """emit(mask) once for full vectors (mask None) and once for partial ones."""
+        if self.mask is None:
+            emit(None)
+            return
+        E.choose(self.full, lambda: emit(None) or [], lambda: emit(self.mask) or [])
+
+    def load(self, E: Emitter, buffer: SSAValue, index: Index, lanes: int) -> SSAValue:
+        """buffer[index...] through this column's mask (plain loads when full)."""
+        if self.mask is None:
+            return E.vload(buffer, index, lanes)
+        return E.choose(self.full, lambda: [E.vload(buffer, index, lanes)],
+                        lambda: [_load(E, buffer, index, self.mask, lanes)])[0]
 
 
 def _apply_steps(k: Kernel, steps: Sequence[Step], accesses: list[list[Access]],
-                 value: SSAValue, row_index: list[Index], column: Column) -> SSAValue:
+                 value: SSAValue, row_index: list[Index], column: Column,
+                 mask: SSAValue | None) -> SSAValue:
     E = k.E
     for step, step_accesses in zip(steps, accesses, strict=True):
         values = []
@@ -130,7 +212,7 @@ def _apply_steps(k: Kernel, steps: Sequence[Step], accesses: list[list[Access]],
             ivs = [*row_index, *column.position]
             for iv, stride in zip(ivs, access.strides, strict=True):
                 base = E.iadd(base, E.imul(iv, stride))
-            values.append(_read(k, access, base, access.strides[-1], k.lanes, column.mask, f32))
+            values.append(_read(k, access, base, access.strides[-1], k.lanes, mask, f32))
         value = step.apply(E, value, values)
     return value
 
@@ -150,15 +232,44 @@ def _load(E: Emitter, buffer: SSAValue, index: Index, mask: SSAValue | None,
     return E.vload_masked(buffer, index, mask, E.const(0.0, VectorType(f32, [lanes])))
 
 
-def _guarded_rows(E: Emitter, rows: int, mr: int, m0: Index, body: Callable[[int], None]) -> None:
-    """body(i) for the micro-tile's rows i; rows past the last (`rows`) are skipped."""
-    tail = rows % mr
-    for i in range(mr):
-        if tail == 0 or i < tail:
-            body(i)
-            continue
-        with E.if_(E.cmpi("slt", E.iadd(m0, i), rows)):
-            body(i)
+@dataclass
+class Tile:
+    """A micro-tile's accumulators spilled to a stack buffer [mr][nr], so the epilogue is
+    a loop over the valid rows instead of mr * nv unrolled copies."""
+
+    buffer: SSAValue
+    mr: int
+    nv: int
+    lanes: int
+    base: Index = 0
+
+    @property
+    def nr(self) -> int:
+        return self.nv * self.lanes
+
+    @staticmethod
+    def allocate(E: Emitter, mr: int, nv: int, lanes: int) -> Tile:
+        tile = Tile(E.alloca(mr * nv * lanes), mr, nv, lanes)
+        zero = E.const(0.0, VectorType(f32, [lanes]))
+        for i in range(mr * nv):  # rows past the last stay finite numbers
+            E.vstore(zero, tile.buffer, i * lanes)
+        return tile
+
+    def spill(self, E: Emitter, acc: list[list[SSAValue]]) -> None:
+        for i in range(self.mr):
+            for v in range(self.nv):
+                E.vstore(acc[i][v], self.buffer, E.iadd(self.base, i * self.nr + v * self.lanes))
+
+    def reload(self, E: Emitter) -> list[list[SSAValue]]:
+        return [[E.vload(self.buffer, E.iadd(self.base, i * self.nr + v * self.lanes),
+                         self.lanes) for v in range(self.nv)] for i in range(self.mr)]
+
+    def rows(self, E: Emitter, count: Index, body: Callable[[Index, int, Index], None]) -> None:
+        """body(row, v, tile index) for the first `count` rows and every vector."""
+        with E.loop(0, count) as row:
+            for v in range(self.nv):
+                body(row.iv, v, E.iadd(self.base, E.iadd(E.imul(row.iv, self.nr),
+                                                         v * self.lanes)))
 
 
 # --- conv2d -----------------------------------------------------------------------------
@@ -197,6 +308,7 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> Non
     owp = ceil_div(ow, lanes) * lanes
     columns = oh * owp
     panels = ceil_div(columns, nr)
+    full_vectors = ow % lanes == 0 and columns % nr == 0
     row_blocks = ceil_div(rows, mr)
 
     # K blocks of whole input channels
@@ -209,27 +321,35 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> Non
     while (n * groups * chunks * row_chunks < 4 * k.threads and row_chunks < row_blocks):
         row_chunks *= 2
     chunk_blocks = ceil_div(row_blocks, row_chunks)
+    if blocks > 1:
+        chunk_blocks = max(1, min(chunk_blocks, SUMS_BYTES // (chunk * mr * nr * 4)))
     row_chunks = ceil_div(row_blocks, chunk_blocks)
     tiles = n * groups * chunks * row_chunks
 
     # A: the weight, packed [group][row block][K][mr] when constant
     weight = k.constant(op.weight)
     if weight is not None:
-        packed = np.zeros((groups, row_blocks * mr, depth), np.float32)
+        packed = np.zeros((groups, row_blocks * mr, depth), np.float32)  # zero rows pad
         packed[:, :rows] = weight.reshape(groups, rows, depth)
         packed = packed.reshape(groups, row_blocks, mr, depth).transpose(0, 1, 3, 2)
-        a = k.weight(np.ascontiguousarray(packed), ("conv-a", id(weight), mr))
+        a = k.weight(np.ascontiguousarray(packed), ("conv-a", k.resolve(op.weight), mr))
         a_step = mr
 
-        def a_row(g: Index, block: Index, i: int, k0: Index) -> Index:
+        a_stride = 1
+        clamp = False  # zero rows pad the packed weight
+
+        def a_rows(g: Index, block: Index, k0: Index) -> Index:
+            """Where row 0 of the block's A starts at k0."""
             return E.iadd(E.imul(E.iadd(E.imul(g, row_blocks), block), depth * mr),
-                          E.iadd(E.imul(k0, mr), i))
+                          E.imul(k0, mr))
     else:
         a = k.buffer(op.weight)
         a_step = 1
+        a_stride = depth
+        clamp = rows % mr != 0
 
-        def a_row(g: Index, block: Index, i: int, k0: Index) -> Index:
-            row = E.imin(E.iadd(E.imul(block, mr), i), rows - 1)
+        def a_rows(g: Index, block: Index, k0: Index) -> Index:
+            row = E.imul(block, mr)
             return E.iadd(E.imul(E.iadd(E.imul(g, rows), row), depth), k0)
 
     x = k.buffer(op.input)
@@ -241,9 +361,25 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> Non
     out_dims = shape(result)
     accesses = [[o.access(k, out_dims) for o in step.operands] for step in steps]
     scratch = E.alloca(chunk * kc * nr)
+    tile_buffer = Tile(E.alloca(mr * nr), mr, nv, lanes)
+    # partial sums of every micro-tile of a tile, between K blocks: plain vector loads and
+    # stores (the output's partial vectors would need masked stores, slow on AMD Zen)
+    sums = E.alloca(chunk * chunk_blocks * mr * nr) if blocks > 1 else None
     iota = E.iota(lanes, I32)
     vec_i32 = VectorType(I32, [lanes])
     lo, hi = k.tile_range(tiles)
+
+    def column(panel: Index, v: Index) -> Column:
+        """Vector v of a panel: output row and column of lane 0, lane mask, all valid?"""
+        q = E.iadd(E.imul(panel, nr), E.imul(v, lanes))
+        out_row = E.idiv(q, owp)
+        ow0 = E.irem(q, owp)
+        in_row = E.cmpi("slt", out_row, oh)
+        limit = E.select(in_row, E.cast_index(E.index(E.isub(ow, ow0)), I32), E.const(0, I32))
+        mask = E.cmpi("slt", iota, E.splat(limit, lanes))
+        full = E.cmpi("sge", limit, E.const(lanes, I32))
+        offset = E.iadd(E.imul(out_row, ow), ow0)
+        return Column(offset, None if full_vectors else mask, full, [out_row, ow0])
 
     with E.loop(lo, hi) as tile:
         t = tile.iv
@@ -259,98 +395,93 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> Non
         last_block = E.imin(row_blocks, E.iadd(first_block, chunk_blocks))
         x_base = E.imul(E.iadd(E.imul(image, c_in), E.imul(g, cg)), h * w)
 
-        def column(panel: Index, v: int) -> tuple[Index, Index, SSAValue]:
-            """Output row, first column and lane mask of vector v of a panel."""
-            q = E.iadd(E.imul(panel, nr), v * lanes)
-            out_row = E.idiv(q, owp)
-            ow0 = E.irem(q, owp)
-            left_cols = E.isub(ow, ow0)
-            in_row = E.cmpi("slt", out_row, oh)
-            limit = E.select(in_row, E.cast_index(E.index(left_cols), I32), E.const(0, I32))
-            mask = E.cmpi("slt", iota, E.splat(limit, lanes))
-            return out_row, ow0, mask
-
         def pack(c0: Index, channels: Index) -> None:
-            """scratch[p][kk][nr] = im2col rows c0*taps ... of this chunk's panels."""
-            with E.loop(0, panel_count) as p:
-                panel = E.iadd(first_panel, p.iv)
-                for v in range(nv):
-                    out_row, ow0, out_mask = column(panel, v)
-                    first_col = E.iadd(E.imul(ow0, sw), -left)
-                    lane_cols = E.value(arith.AddiOp(
-                        E.splat(E.cast_index(E.index(first_col), I32), lanes),
-                        E.value(arith.MuliOp(iota, E.const(sw, vec_i32)))))
-                    for i in range(kh):
-                        ih = E.iadd(E.imul(out_row, sh), i * dh - top)
-                        row_ok = E.and_(E.cmpi("sge", ih, 0), E.cmpi("slt", ih, h))
-                        row_mask = E.and_(out_mask, E.select(
-                            row_ok, E.const(True, VectorType(i1, [lanes])),
-                            E.const(False, VectorType(i1, [lanes]))))
-                        clamped = E.imax(E.imin(ih, h - 1), 0)
-                        for j in range(kw):
-                            cols = E.value(arith.AddiOp(lane_cols, E.const(j * dw, vec_i32)))
-                            inside = E.and_(E.cmpi("sge", cols, E.const(0, vec_i32)),
-                                            E.cmpi("slt", cols, E.const(w, vec_i32)))
-                            mask = E.and_(row_mask, inside)
-                            source = E.iadd(E.iadd(x_base, E.imul(clamped, w)),
-                                            E.iadd(first_col, j * dw))
-                            target = E.iadd(E.imul(p.iv, kc * nr), (i * kw + j) * nr + v * lanes)
-                            with E.loop(0, channels) as ci:
-                                channel = E.iadd(c0, ci.iv)
-                                value = E.vload_strided(x, E.iadd(source, E.imul(channel, h * w)),
-                                                        lanes, sw, mask, 0.0)
-                                E.vstore(value, scratch, E.iadd(target, E.imul(ci.iv, taps * nr)))
+            """scratch[p][kk][nr] = the im2col rows of channels c0.. for this chunk's
+            panels: masked (strided) vector loads, zeros in the padding."""
+            with E.loop(0, panel_count) as p, E.loop(0, nv) as v:
+                col = column(E.iadd(first_panel, p.iv), v.iv)
+                out_row, ow0 = col.position
+                out_mask = E.cmpi("slt", iota, E.splat(E.select(
+                    E.cmpi("slt", out_row, oh), E.cast_index(E.index(E.isub(ow, ow0)), I32),
+                    E.const(0, I32)), lanes))
+                first_col = E.iadd(E.imul(ow0, sw), -left)
+                lane_cols = E.value(arith.AddiOp(
+                    E.splat(E.cast_index(E.index(first_col), I32), lanes),
+                    E.value(arith.MuliOp(iota, E.const(sw, vec_i32)))))
+                with E.loop(0, kh) as i:
+                    ih = E.iadd(E.imul(out_row, sh), E.iadd(E.imul(i.iv, dh), -top))
+                    row_ok = E.and_(E.cmpi("sge", ih, 0), E.cmpi("slt", ih, h))
+                    row_mask = E.and_(out_mask, E.splat(row_ok, lanes))
+                    row_start = E.iadd(x_base, E.imul(E.imax(E.imin(ih, h - 1), 0), w))
+                    with E.loop(0, kw) as j:
+                        shift = E.imul(j.iv, dw)
+                        cols = E.value(arith.AddiOp(lane_cols, E.splat(
+                            E.cast_index(E.index(shift), I32), lanes)))
+                        inside = E.and_(E.cmpi("sge", cols, E.const(0, vec_i32)),
+                                        E.cmpi("slt", cols, E.const(w, vec_i32)))
+                        mask = E.and_(row_mask, inside)
+                        source = E.iadd(row_start, E.iadd(first_col, shift))
+                        tap = E.iadd(E.imul(i.iv, kw), j.iv)
+                        target = E.iadd(E.imul(p.iv, kc * nr),
+                                        E.iadd(E.imul(tap, nr), E.imul(v.iv, lanes)))
+                        with E.loop(0, channels) as ci:
+                            channel = E.iadd(c0, ci.iv)
+                            value = E.vload_strided(x, E.iadd(source, E.imul(channel, h * w)),
+                                                    lanes, sw, mask, 0.0)
+                            E.vstore(value, scratch, E.iadd(target, E.imul(ci.iv, taps * nr)))
 
-        def compute(c0: Index, channels: Index, first: bool, last: bool) -> None:
-            depth_block = E.imul(channels, taps)
+        with E.loop(0, blocks) as kblock:
+            c0 = E.imul(kblock.iv, block_channels)
+            channels = E.imin(block_channels, E.isub(cg, c0))
+            pack(c0, channels)
             with E.loop(0, panel_count) as p:
                 panel = E.iadd(first_panel, p.iv)
                 cols = [column(panel, v) for v in range(nv)]
                 with E.loop(first_block, last_block) as block:
                     m0 = E.imul(block.iv, mr)
-                    # rows past the last are computed but never stored; clamping keeps
-                    # their partial-sum loads inside the buffer
-                    rows_c = [E.iadd(E.imul(image, c_out), E.iadd(
-                        E.imul(g, rows), E.imin(E.iadd(m0, i), rows - 1)
-                        if rows % mr else E.iadd(m0, i))) for i in range(mr)]
-                    out_index = [[E.iadd(E.imul(E.iadd(E.imul(rows_c[i], oh), cols[v][0]), ow),
-                                         cols[v][1]) for v in range(nv)] for i in range(mr)]
-                    if first:
-                        acc = _zeros(E, mr, nv, lanes)
+                    valid_rows = E.imin(mr, E.isub(rows, m0))
+                    row_base = E.iadd(E.imul(image, c_out), E.iadd(E.imul(g, rows), m0))
+                    # this micro-tile's slot in the accumulation buffer
+                    slot = Tile(sums, mr, nv, lanes, E.imul(
+                        E.iadd(E.imul(p.iv, chunk_blocks), E.isub(block.iv, first_block)),
+                        mr * nr)) if blocks > 1 else tile_buffer
+
+                    a_base = a_rows(g, block.iv, E.imul(c0, taps))
+
+                    def multiply(accumulate: bool, slot: Tile = slot, a_base: Index = a_base,
+                                 valid_rows: Index = valid_rows, p: Index = p.iv) -> list:
+                        call_micro_kernel(k, mr, nv, a, a_base, a_stride, a_step,
+                                          valid_rows if clamp else None,
+                                          Panel(scratch, E.imul(p, kc * nr), nr),
+                                          E.imul(channels, taps), slot, accumulate)
+                        return []
+
+                    if blocks == 1:
+                        multiply(False)
                     else:
-                        acc = [[_load(E, y, out_index[i][v], cols[v][2], lanes)
-                                for v in range(nv)] for i in range(mr)]
-                    acc = micro_kernel(
-                        E, mr, nv, lanes, depth_block, a,
-                        lambda i: a_row(g, block.iv, i, E.imul(c0, taps)), a_step,
-                        Panel(scratch, E.imul(p.iv, kc * nr), nr), acc)
+                        E.choose(E.cmpi("eq", kblock.iv, 0), lambda: multiply(False),
+                                 lambda: multiply(True))
 
-                    def store_row(i: int) -> None:
-                        for v in range(nv):
-                            value = acc[i][v]
-                            if last:
-                                channel = E.iadd(E.imul(g, rows), E.iadd(m0, i))
-                                column_ = Column(out_index[i][v], cols[v][2],
-                                                 [cols[v][0], cols[v][1]])
-                                value = _apply_steps(k, steps, accesses, value,
-                                                     [image, channel], column_)
-                            _store(E, value, y, out_index[i][v], cols[v][2])
+                    def write(slot: Tile = slot, m0: Index = m0, row_base: Index = row_base,
+                              valid_rows: Index = valid_rows) -> list:
+                        def store(row: Index, v: int, at: Index) -> None:
+                            value = E.vload(slot.buffer, at, lanes)
+                            channel = E.iadd(E.imul(g, rows), E.iadd(m0, row))
+                            index = E.iadd(E.imul(E.iadd(row_base, row), oh * ow),
+                                           cols[v].offset)
 
-                    _guarded_rows(E, rows, mr, m0, store_row)
+                            def emit(mask: SSAValue | None) -> None:
+                                out = _apply_steps(k, steps, accesses, value, [image, channel],
+                                                   cols[v], mask)
+                                _store(E, out, y, index, mask)
+                            cols[v].split(E, emit)
+                        slot.rows(E, valid_rows, store)
+                        return []
 
-        if blocks == 1:
-            pack(0, cg)
-            compute(0, cg, True, True)
-        else:
-            pack(0, block_channels)
-            compute(0, block_channels, True, False)
-            with E.loop(1, blocks - 1) as b:
-                c0 = E.imul(b.iv, block_channels)
-                pack(c0, block_channels)
-                compute(c0, block_channels, False, False)
-            c_last = (blocks - 1) * block_channels
-            pack(c_last, cg - c_last)
-            compute(c_last, cg - c_last, False, True)
+                    if blocks == 1:
+                        write()
+                    else:
+                        E.choose(E.cmpi("eq", kblock.iv, blocks - 1), write, lambda: [])
 
 
 # --- linear and matmul ------------------------------------------------------------------
@@ -374,9 +505,8 @@ def emit_linear(k: Kernel, op: nn.LinearOp, epilogue: Sequence[Operation]) -> No
         steps.insert(0, Step(op, [Operand((n_out,), op.bias)], 0,
                              lambda E_, v: E_.fadd(v[0], v[1])))
     weight = k.constant(op.weight)
-    b_constant = weight.T if weight is not None else None
     _gemm(k, op, epilogue, batch=(), m=m, n=n_out, depth=depth, a_value=op.input,
-          a_batch=(), b_value=op.weight, b_constant=b_constant, b_transposed=True,
+          a_batch=(), b_value=op.weight, b_constant=weight, b_transposed=True,
           b_batch=(), steps=steps)
 
 
@@ -401,7 +531,8 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
           b_value: SSAValue, b_constant: np.ndarray | None, b_transposed: bool,
           b_batch: Sequence[int], steps: list[Step]) -> None:
     """C[b][m, n] = A[b][m, :] . B[b][:, n] for every batch index b; B[b] is b_value read
-    as [K][N] (or [N][K] when b_transposed), packed into panels."""
+    as [K][N] (or [N][K] when b_transposed), packed into panels. `b_constant` is b_value's
+    array when it is a compile-time constant."""
     E = k.E
     if not isinstance(a_value.type.get_element_type(), type(f32)):
         raise k.fail("only f32 matrix products are supported by the code generator")
@@ -419,12 +550,12 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
 
     if b_constant is not None:
         # packed at compile time: [batch of B][panel][K][nr], zero columns pad the last panel
-        matrix = np.asarray(b_constant, np.float32)
+        matrix = np.asarray(b_constant.T if b_transposed else b_constant, np.float32)
         matrix = matrix.reshape(-1, depth, n)
         padded = np.zeros((matrix.shape[0], depth, panels * nr), np.float32)
         padded[:, :, :n] = matrix
         packed = padded.reshape(matrix.shape[0], depth, panels, nr).transpose(0, 2, 1, 3)
-        b_buffer = k.weight(np.ascontiguousarray(packed), ("gemm-b", id(b_constant), nr))
+        b_buffer = k.weight(np.ascontiguousarray(packed), ("gemm-b", k.resolve(b_value), nr))
         b_batch_packed = tuple(s // (depth * n) * panels * depth * nr for s in b_batch)
         chunk = max(1, min(panels, 8))
         scratch = None
@@ -440,6 +571,7 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
     row_chunks = ceil_div(row_blocks, chunk_blocks)
     tiles = batches * chunks * row_chunks
     iota = E.iota(lanes, I32)
+    tile_buffer = Tile(E.alloca(mr * nr), mr, nv, lanes)
     lo, hi = k.tile_range(tiles)
 
     with E.loop(lo, hi) as tile:
@@ -476,33 +608,44 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
 
         with E.loop(0, panel_count) as p:
             n0 = E.imul(E.iadd(first_panel, p.iv), nr)
-            masks = []
+            cols = []
             for v in range(nv):
-                left_cols = E.isub(n, E.iadd(n0, v * lanes))
-                limit = E.cast_index(E.index(E.imax(E.imin(left_cols, lanes), 0)), I32)
-                masks.append(None if n % nr == 0 else E.cmpi("slt", iota, E.splat(limit, lanes)))
+                col = E.iadd(n0, v * lanes)
+                limit = E.cast_index(E.index(E.imax(E.imin(E.isub(n, col), lanes), 0)), I32)
+                exact = n % nr == 0
+                cols.append(Column(col, None if exact else E.cmpi("slt", iota,
+                                                                     E.splat(limit, lanes)),
+                                   None if exact else E.cmpi("sge", limit,
+                                                             E.const(lanes, I32)), [col]))
             with E.loop(first_block, last_block) as block:
                 m0 = E.imul(block.iv, mr)
 
-                def a_row(i: int) -> Index:
-                    row = E.imin(E.iadd(m0, i), m - 1) if m % mr else E.iadd(m0, i)
-                    return E.iadd(a_base, E.imul(row, depth))
+                valid_rows = E.imin(mr, E.isub(m, m0))
 
-                acc = micro_kernel(E, mr, nv, lanes, depth, a, a_row, 1, panel_of(p.iv),
-                                   _zeros(E, mr, nv, lanes))
+                def multiply(clamp: bool, m0: Index = m0, valid_rows: Index = valid_rows,
+                             p: Index = p.iv) -> list:
+                    call_micro_kernel(k, mr, nv, a, E.iadd(a_base, E.imul(m0, depth)), depth,
+                                      1, valid_rows if clamp else None, panel_of(p), depth,
+                                      tile_buffer, False)
+                    return []
 
-                def store_row(i: int) -> None:
-                    row = E.iadd(m0, i)
-                    for v in range(nv):
-                        col = E.iadd(n0, v * lanes)
-                        index = E.iadd(c_base, E.iadd(E.imul(row, n), col))
-                        column = Column(index, masks[v], [col])
-                        value = _apply_steps(k, steps, accesses, acc[i][v],
-                                             _row_ivs(E, batch_index, row, out_dims, op),
-                                             column)
-                        _store(E, value, y, index, masks[v])
+                if m % mr == 0:
+                    multiply(False)
+                else:  # the last row block re-reads its last row for the missing ones
+                    E.choose(E.cmpi("eq", valid_rows, mr), lambda: multiply(False),
+                             lambda: multiply(True))
 
-                _guarded_rows(E, m, mr, m0, store_row)
+                def store(row: Index, v: int, at: Index) -> None:
+                    value = E.vload(tile_buffer.buffer, at, lanes)
+                    m_row = E.iadd(m0, row)
+                    index = E.iadd(c_base, E.iadd(E.imul(m_row, n), cols[v].offset))
+                    row_ivs = _row_ivs(E, batch_index, m_row, out_dims, op)
+
+                    def emit(mask: SSAValue | None) -> None:
+                        out = _apply_steps(k, steps, accesses, value, row_ivs, cols[v], mask)
+                        _store(E, out, y, index, mask)
+                    cols[v].split(E, emit)
+                tile_buffer.rows(E, valid_rows, store)
 
 
 def _row_ivs(E: Emitter, batch_index: list[Index], row: Index, out_dims: Sequence[int],

@@ -16,7 +16,7 @@ from math import prod
 
 import numpy as np
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import IntegerType, VectorType, i1
+from xdsl.dialects.builtin import IntegerType, VectorType
 from xdsl.ir import Operation, SSAValue
 
 from sparsec.dialects import nn
@@ -89,7 +89,6 @@ def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[i
     else:
         lo, hi = 0, planes
     iota = E.iota(lanes, I32)
-    true = E.const(True, VectorType(i1, [lanes]))
 
     with E.loop(lo, hi) as plane:
         image = E.idiv(plane.iv, c_out)
@@ -109,8 +108,7 @@ def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[i
             for i in range(kh):
                 ih = E.iadd(E.imul(row.iv, sh), i * dh - top)
                 row_ok = E.and_(E.cmpi("sge", ih, 0), E.cmpi("slt", ih, h))
-                row_mask = E.and_(out_mask, E.select(row_ok, true,
-                                                     E.const(False, VectorType(i1, [lanes]))))
+                row_mask = E.and_(out_mask, E.splat(row_ok, lanes))
                 clamped = E.imax(E.imin(ih, h - 1), 0)
                 for j in range(kw):
                     columns = E.value(arith.AddiOp(lane_columns,
@@ -132,18 +130,29 @@ def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[i
                 count = E.vload_masked(divisors, E.iadd(E.imul(row.iv, ow), ow0), out_mask,
                                        E.const(1.0, vtype))
                 acc = E.fdiv(acc, count)
-            for step, step_accesses in zip(steps, accesses, strict=True):
-                values = []
-                for access in step_accesses:
-                    base: Index = access.offset
-                    for iv, stride_ in zip((image, channel, row.iv), access.strides[:3],
-                                           strict=True):
-                        base = E.iadd(base, E.imul(iv, stride_))
-                    base = E.iadd(base, E.imul(ow0, access.strides[3]))
-                    values.append(_read(k, access, base, access.strides[3], lanes, out_mask,
-                                        element))
-                acc = step.apply(E, acc, values)
-            E.vstore_masked(acc, y, out_index, out_mask)
+
+            def finish(mask: SSAValue | None, acc: SSAValue = acc) -> None:
+                for step, step_accesses in zip(steps, accesses, strict=True):
+                    values = []
+                    for access in step_accesses:
+                        base: Index = access.offset
+                        for iv, stride_ in zip((image, channel, row.iv), access.strides[:3],
+                                               strict=True):
+                            base = E.iadd(base, E.imul(iv, stride_))
+                        base = E.iadd(base, E.imul(ow0, access.strides[3]))
+                        values.append(_read(k, access, base, access.strides[3], lanes, mask,
+                                            element))
+                    acc = step.apply(E, acc, values)
+                if mask is None:
+                    E.vstore(acc, y, out_index)
+                else:
+                    E.vstore_masked(acc, y, out_index, mask)
+
+            if ow % lanes == 0:
+                finish(None)
+            else:  # plain stores for full vectors: masked stores are slow on some CPUs
+                full = E.cmpi("sge", E.index(columns_left), lanes)
+                E.choose(full, lambda: finish(None) or [], lambda: finish(out_mask) or [])
 
 
 def emit_depthwise(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> None:

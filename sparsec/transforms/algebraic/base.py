@@ -9,6 +9,7 @@ records the replacement instead of performing it.
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar, TypeVar
 
 import numpy as np
@@ -147,18 +148,23 @@ def resource_key_of(value: SSAValue) -> str | None:
 
 
 def new_constant(anchor: Operation, array: np.ndarray, base: str) -> nn.ConstantOp:
-    """A constant holding `array`, with a resource key starting with `base` that no
-    weight of `anchor`'s module uses (only used when the array is too big to inline)."""
-    array = np.ascontiguousarray(array)
+    """A constant holding `array`, named after `base`: inline when small, else a resource
+    whose key starts with `base` and is not used by any weight of `anchor`'s module."""
+    array = np.array(array, order="C")  # a copy that keeps 0-d arrays 0-d
     if array.size <= INLINE_LIMIT:
-        return nn.ConstantOp.from_array(array, base)
-    module = anchor.get_toplevel_object()
-    keys = {a.resource_handle.data for op in module.walk()
-            for a in op.properties.values() if isinstance(a, ArrayResourceAttr)}
-    return nn.ConstantOp.from_array(array, unique_key(keys, base))
+        constant = nn.ConstantOp.from_array(array, base)
+    else:
+        module = anchor.get_toplevel_object()
+        keys = {a.resource_handle.data for op in module.walk()
+                for a in op.properties.values() if isinstance(a, ArrayResourceAttr)}
+        constant = nn.ConstantOp.from_array(array, unique_key(keys, base))
+    constant.result.name_hint = re.sub(r"\W", "_", base)
+    return constant
 
 
-def scalar_constant(value: float, like: SSAValue) -> nn.ConstantOp:
+def scalar_constant(value: float, like: SSAValue, name: str) -> nn.ConstantOp:
     """A rank-0 constant of `like`'s element type."""
-    return nn.ConstantOp.from_array(np.array(value, dtype=dtype(like)), "scalar")
+    constant = nn.ConstantOp.from_array(np.array(value, dtype=dtype(like)), name)
+    constant.result.name_hint = name
+    return constant
 

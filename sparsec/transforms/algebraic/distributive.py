@@ -61,7 +61,7 @@ class FactorOutOperand(AlgebraicRule):
             for other_a, b in commuted(mul):
                 if not same_value(a, other_a) or not broadcasts_to(op.result, a, b):
                     continue
-                one = scalar_constant(1.0, b)
+                one = scalar_constant(1.0, b, "one")
                 b_plus_one = nn.AddOp(b, one.result)
                 rewriter.replace(op, [one, b_plus_one, nn.MulOp(a, b_plus_one.result)])
                 return

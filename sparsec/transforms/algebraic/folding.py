@@ -100,6 +100,7 @@ class FoldConstant(AlgebraicRule):
             return
         base = next(filter(None, map(resource_key_of, op.operands)), "folded")
         constant = new_constant(op, value, f"{base}_{op.name.removeprefix('nn.')}")
+        constant.result.name_hint = op.result.name_hint or constant.result.name_hint
         rewriter.replace(op, [constant])
 
 
@@ -145,15 +146,16 @@ def rebuild(producer: WeightedOp, weight: np.ndarray | None,
             bias: np.ndarray | None) -> list[nn.NNOperation]:
     """A copy of the producer with a new constant weight (None: keep its weight) and a
     new constant bias (None: no bias), preceded by the new constants."""
-    key = resource_key_of(producer.weight) or "weight"
+    key = resource_key_of(producer.weight)
     ops: list[nn.NNOperation] = []
     w = producer.weight
     if weight is not None:
-        ops.append(new_constant(producer, weight, f"{key}_folded"))
+        ops.append(new_constant(producer, weight, f"{key}_folded" if key else "folded_weight"))
         w = ops[-1].results[0]
     b = None
     if bias is not None:
-        ops.append(new_constant(producer, bias.astype(dtype(producer.weight)), f"{key}_bias"))
+        name = f"{key}_folded_bias" if key else "folded_bias"
+        ops.append(new_constant(producer, bias.astype(dtype(producer.weight)), name))
         b = ops[-1].results[0]
     if isinstance(producer, nn.Conv2dOp):
         ops.append(nn.Conv2dOp(producer.input, w, b, stride=values_of(producer.stride),

@@ -148,6 +148,8 @@ def dying_ops(root: Operation, kept: Sequence[SSAValue]) -> list[Operation]:
 def propose(rule: AlgebraicRule, op: Operation) -> Proposal | None:
     """Price `rule` at `op` without changing the IR; None if it does not match or does
     not lower the cost."""
+    if all(result.first_use is None for result in op.results):
+        return None  # dead code: the `dce` pass's business, and nothing to save here
     trial = TrialRewriter(op)
     rule.match_and_rewrite(op, trial)
     if trial.new_ops is None:
