@@ -9,3 +9,15 @@ sparsec opt --pass classify examples/residual_block.mlir
 
 step "the same program run by the numpy reference interpreter"
 sparsec run examples/residual_block.mlir --seed 0
+
+step "a real model: torchvision ResNet-18 (random weights) imported into the nn dialect"
+mkdir -p build/demo
+sparsec import torchvision:resnet18 -o build/demo/resnet18.mlir
+ls -lh build/demo/resnet18.mlir
+sparsec opt --pass fuse --fusion-report build/demo/resnet18.mlir -o build/demo/resnet18.fused.mlir
+
+step "the imported ResNet-18 run by the reference interpreter"
+sparsec run build/demo/resnet18.mlir --seed 0
+
+step "ResNet-18 through the Python API, against PyTorch"
+python scripts/demo_compare.py resnet18

@@ -14,6 +14,8 @@ between the two forms when parsing and printing.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from xdsl.dialect_interfaces.op_asm import OpAsmDialectInterface
 from xdsl.dialects.builtin import (
@@ -105,6 +107,9 @@ def decode_blob(blob: str, type: TensorType) -> np.ndarray:
 # --- the attribute ----------------------------------------------------------------------
 
 
+_BARE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*")
+
+
 class Blob:
     """A read-only numpy array compared by identity (hashing megabytes is not free)."""
 
@@ -157,6 +162,11 @@ class ArrayResourceAttr(BuiltinAttribute, TypedAttribute):
         return self.type
 
     def verify(self) -> None:
+        key = self.resource_handle.data
+        if not _BARE_ID.fullmatch(key):
+            # The printer writes keys unquoted, so anything else would not parse back.
+            raise ValueError(f"resource key {key!r} is not an MLIR bare identifier "
+                             "([A-Za-z_][A-Za-z0-9_$.]*)")
         shape = tuple(self.type.get_shape())
         if self.array.shape != shape:
             raise ValueError(f"resource {self.resource_handle.data}: array shape "

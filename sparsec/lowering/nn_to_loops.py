@@ -285,6 +285,17 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
     module.attributes[ABI_ATTR] = StringAttr(json.dumps(description, separators=(",", ":")))
 
 
+PARALLEL_MIN_WORK = 1 << 19
+"""FLOPs (or bytes written) below which a kernel runs on the calling thread alone: waking
+an OpenMP team costs microseconds, more on a busy machine."""
+
+
+def worth_threads(kernel: Kernel) -> bool:
+    flops = sum(op.flops() for op in kernel.ops if isinstance(op, nn.NNOperation))
+    written = sum(nbytes(op.results[0]) for op in kernel.ops[-1:])
+    return max(flops, written) >= PARALLEL_MIN_WORK
+
+
 def build_main(graph: Graph, storage: StoragePlan, kernels: list[Kernel], weights_bytes: int,
                threads: int, profile: bool) -> func.FuncOp:
     """@main(inputs..., outputs..., weights, arena): views, then one call per kernel."""
@@ -338,7 +349,7 @@ def build_main(graph: Graph, storage: StoragePlan, kernels: list[Kernel], weight
             else:
                 operands.append(buffer(ref, arg.type))
         call = func.CallOp(kernel.name, operands, [])
-        if threads > 1 and (kernel.tiles or 1) > 1:
+        if threads > 1 and (kernel.tiles or 1) > 1 and worth_threads(kernel):
             call.attributes["sparsec.parallel"] = IntegerAttr(threads, i64)
         block.add_op(call)
         if profile:

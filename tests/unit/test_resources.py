@@ -108,3 +108,9 @@ def test_distinct_weights_with_one_key_refuse_to_print():
     main.body.block.insert_op_before(other_const, main.body.block.first_op)
     with pytest.raises(ValueError, match="share the resource key 'w'"):
         print_module(module)
+
+
+def test_resource_keys_must_print_back():
+    with pytest.raises(ValueError, match="'0.weight' is not an MLIR bare identifier"):
+        ArrayResourceAttr.from_array("0.weight", np.zeros(3, np.float32))
+    assert ArrayResourceAttr.from_array("_0.weight", np.zeros(3, np.float32))

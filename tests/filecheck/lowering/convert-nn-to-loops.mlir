@@ -53,11 +53,18 @@ func.func @main(%x: tensor<1x2x5x5xf32>) -> tensor<1x3x5x5xf32> {
 // CHECK:        %[[A:.*]] = memref.view %weights[%{{.*}}][] : memref<{{[0-9]+}}xi8> to memref<6xf32>
 // CHECK:        %[[BIAS:.*]] = memref.view %weights[%{{.*}}][] : memref<{{[0-9]+}}xi8> to memref<3xf32>
 // CHECK:        func.call @conv2d_relu_0(%[[A]], %x, %output0, %[[BIAS]], %{{.*}}, %{{.*}}) : (memref<6xf32>, memref<50xf32>, memref<75xf32>, memref<3xf32>, index, index) -> ()
+// The kernel packs im2col panels into a stack buffer, calls the shared micro-kernel for
+// its 3 x 16 block (A rows 1 apart, 3 apart per k), then adds the bias, applies relu and
+// stores: a plain store for full vectors, a masked one for the 5-wide output rows.
 // CHECK:      func.func private @conv2d_relu_0(
 // CHECK:        memref.alloca() {alignment = 64 : i64} : memref<{{[0-9]+}}xf32>
-// CHECK:        vector.fma
+// CHECK:        func.call @gemm_3x16_set_1x3(
 // CHECK:        arith.maxnumf
+// CHECK:        vector.store
 // CHECK:        vector.maskedstore
+// CHECK:      func.func private @gemm_3x16_set_1x3({{.*}}) attributes {sparsec.noinline} {
+// CHECK:        scf.for
+// CHECK-COUNT-6: vector.fma {{.*}} : vector<8xf32>
 
 // -----
 

@@ -1,0 +1,224 @@
+"""sparsec vs PyTorch eager vs onnxruntime, side by side (`make bench`).
+
+    python benchmarks/run.py                                   # every model, 1 and 2 threads
+    python benchmarks/run.py resnet18 gru --threads 1 --runs 30 -o build/bench.json
+
+Each model runs in a fresh Python process, where the three engines are measured in one
+run on the same input: PyTorch eager under `torch.inference_mode`, onnxruntime (the model
+exported with torch.onnx), and sparsec (`sparsec.compile` of the imported nn module). For
+each thread count, after a warm-up the engines take turns in rounds of a few calls, until
+each has `--runs` timed calls; the table shows medians in milliseconds and the ratio
+sparsec / onnxruntime. sparsec's output is checked against PyTorch's (max |difference|),
+and its per-kernel report for one thread goes into the JSON (`benchmarks/README.md` reads
+it: where the time goes).
+
+Random weights, batch 1, float32. The machine is shared and noisy: compare the ratios of
+one run, not absolute numbers across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MODELS = ["resnet18", "resnet50", "mobilenet_v2", "efficientnet_b0", "vgg16",
+          "bert_like_encoder", "gru"]
+ROUNDS = 4
+
+
+# --- the models (random weights, eval mode, batch 1) -------------------------------------
+
+
+def build(name: str):
+    import torch
+
+    torch.manual_seed(0)
+    if name == "bert_like_encoder":
+        layer = torch.nn.TransformerEncoderLayer(768, 12, 3072, batch_first=True,
+                                                 activation="gelu")
+        model = torch.nn.TransformerEncoder(layer, 12, enable_nested_tensor=False)
+        return model.eval(), (torch.randn(1, 128, 768),)
+    if name == "gru":
+        class Recurrent(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.rnn = torch.nn.GRU(512, 512, num_layers=2, batch_first=True)
+
+            def forward(self, x):
+                return self.rnn(x)[0]
+
+        return Recurrent().eval(), (torch.randn(1, 100, 512),)
+    import torchvision
+
+    model = torchvision.models.get_model(name, weights=None).eval()
+    return model, (torch.randn(1, 3, 224, 224),)
+
+
+# --- one model, in a child process -------------------------------------------------------
+
+
+def _timer(fn):
+    def run() -> float:
+        start = time.perf_counter()
+        fn()
+        return (time.perf_counter() - start) * 1e3
+    return run
+
+
+def _interleaved(engines: dict, runs: int, warmup: int = 3) -> dict[str, list[float]]:
+    """Time each engine `runs` times, taking turns in ROUNDS rounds (so a slow phase of
+    a shared machine hits every engine alike)."""
+    for run in engines.values():
+        for _ in range(warmup):
+            run()
+    samples: dict[str, list[float]] = {name: [] for name in engines}
+    per_round = -(-runs // ROUNDS)
+    for _ in range(ROUNDS):
+        for name, run in engines.items():
+            samples[name] += [run() for _ in range(per_round)]
+    return samples
+
+
+def _onnx_session(model, inputs, threads: int, folder: str):
+    import onnxruntime as ort
+    import torch
+
+    path = os.path.join(folder, "model.onnx")
+    if not os.path.exists(path):
+        torch.onnx.export(model, inputs, path, opset_version=17, dynamo=False)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def measure(name: str, thread_counts: list[int], runs: int) -> dict:
+    import numpy as np
+    import torch
+
+    import sparsec
+
+    model, inputs = build(name)
+    arrays = [t.numpy() for t in inputs]
+    with torch.inference_mode():
+        expected = model(*inputs).numpy()
+    result: dict = {"model": name, "threads": {}}
+    started = time.perf_counter()
+    module = sparsec.import_model(model, inputs)
+    result["import_s"] = time.perf_counter() - started
+    folder = tempfile.mkdtemp(prefix="sparsec-bench-")
+    for threads in thread_counts:
+        entry: dict = {}
+        started = time.perf_counter()
+        compiled = sparsec.compile(module, threads=threads)
+        entry["compile_s"] = time.perf_counter() - started
+        entry["compile_cached"] = compiled.from_cache
+        got = compiled(*arrays)
+        entry["max_abs_error"] = float(np.max(np.abs(got - expected)))
+        entry["output_scale"] = float(np.max(np.abs(expected)))
+        session = _onnx_session(model, inputs, threads, folder)
+        feed = {i.name: a for i, a in zip(session.get_inputs(), arrays, strict=True)}
+        torch.set_num_threads(threads)
+
+        def eager():
+            with torch.inference_mode():
+                model(*inputs)
+
+        samples = _interleaved({
+            "sparsec": _timer(lambda: compiled(*arrays)),
+            "torch": _timer(eager),
+            "onnxruntime": _timer(lambda: session.run(None, feed)),
+        }, runs)
+        entry["ms"] = {k: statistics.median(v) for k, v in samples.items()}
+        entry["runs"] = {k: len(v) for k, v in samples.items()}
+        if threads == thread_counts[0]:
+            rows = compiled.profile(*arrays, runs=5)
+            total = sum(r["ms"] for r in rows) or 1.0
+            entry["kernels"] = sorted(
+                ({"name": r["name"], "ops": r["ops"], "ms": r["ms"],
+                  "share": r["ms"] / total, "gflops": r["flops"] / 1e9,
+                  "gflop_per_s": r["flops"] / 1e6 / max(r["ms"], 1e-6),
+                  "mb": r["bytes"] / 1e6} for r in rows),
+                key=lambda r: -r["ms"])
+            entry["arena"] = compiled.arena
+            entry["flops"] = sum(r["flops"] for r in rows)
+        result["threads"][str(threads)] = entry
+    return result
+
+
+# --- the parent: one child per model, then the table -------------------------------------
+
+
+def run_child(name: str, threads: list[int], runs: int) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = f.name
+    command = [sys.executable, __file__, "--child", name, "--threads",
+               ",".join(map(str, threads)), "--runs", str(runs), "-o", out]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
+        return {"model": name, "error": "\n".join(tail)}
+    result = json.loads(Path(out).read_text())
+    result["wall_s"] = time.perf_counter() - started
+    return result
+
+
+def table(results: list[dict], threads: list[int]) -> str:
+    lines = ["| model | threads | sparsec ms | torch eager ms | onnxruntime ms | "
+             "sparsec / onnxruntime | sparsec / eager | max abs error | compile s |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['model']} | - | failed: {r['error'].splitlines()[-1][:80]} "
+                         "| | | | | | |")
+            continue
+        for t in threads:
+            e = r["threads"].get(str(t))
+            if e is None:
+                continue
+            ms = e["ms"]
+            lines.append(
+                f"| {r['model']} | {t} | {ms['sparsec']:.2f} | {ms['torch']:.2f} | "
+                f"{ms['onnxruntime']:.2f} | {ms['sparsec'] / ms['onnxruntime']:.2f} | "
+                f"{ms['sparsec'] / ms['torch']:.2f} | {e['max_abs_error']:.1e} | "
+                f"{e['compile_s']:.1f}{' (cached)' if e['compile_cached'] else ''} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", nargs="*", default=MODELS, help=f"default: {MODELS}")
+    parser.add_argument("--threads", default="1,2", help="thread counts (default 1,2)")
+    parser.add_argument("--runs", type=int, default=20, help="timed calls per engine "
+                                                             "(default 20)")
+    parser.add_argument("-o", "--output", default="build/bench.json", help="JSON results")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    threads = [int(t) for t in args.threads.split(",")]
+    if args.child:
+        Path(args.output).write_text(json.dumps(measure(args.child, threads, args.runs)))
+        return 0
+    results = []
+    for name in args.models:
+        print(f"{name} ...", file=sys.stderr, flush=True)
+        results.append(run_child(name, threads, args.runs))
+    text = table(results, threads)
+    print(text)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps({"results": results, "threads": threads,
+                                             "runs": args.runs}, indent=1))
+    print(f"\nwrote {args.output}", file=sys.stderr)
+    return 1 if any("error" in r for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
