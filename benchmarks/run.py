@@ -57,8 +57,16 @@ def build(name: str):
         return Recurrent().eval(), (torch.randn(1, 100, 512),)
     import torchvision
 
-    model = torchvision.models.get_model(name, weights=None).eval()
-    return model, (torch.randn(1, 3, 224, 224),)
+    model = torchvision.models.get_model(name, weights=None)
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # random statistics: no batch norm is an identity
+        for layer in model.modules():
+            if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm):
+                layer.running_mean.uniform_(-0.1, 0.1, generator=generator)
+                layer.running_var.uniform_(0.5, 1.5, generator=generator)
+                layer.weight.uniform_(0.5, 1.5, generator=generator)
+                layer.bias.uniform_(-0.1, 0.1, generator=generator)
+    return model.eval(), (torch.randn(1, 3, 224, 224),)
 
 
 # --- one model, in a child process -------------------------------------------------------

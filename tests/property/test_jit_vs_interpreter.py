@@ -50,9 +50,10 @@ def examples() -> settings:
 
 @pytest.fixture(autouse=True, scope="module")
 def private_cache(tmp_path_factory):
-    """Compiled artefacts of these tests go to a temporary cache."""
+    """Compiled artefacts of these tests go to a temporary cache; lowered IR is verified."""
     patch = pytest.MonkeyPatch()
     patch.setenv("SPARSEC_CACHE_DIR", str(tmp_path_factory.mktemp("jit-cache")))
+    patch.setenv("SPARSEC_VERIFY", "1")  # every lowered module must verify
     yield
     patch.undo()
 

@@ -24,6 +24,7 @@ from sparsec.textio import parse_module
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SPARSEC_CACHE_DIR", str(tmp_path / "jit"))
+    monkeypatch.setenv("SPARSEC_VERIFY", "1")
 
 
 def block_module(types, build) -> ModuleOp:
@@ -258,3 +259,23 @@ def test_two_threads_match_one(compiled_mlp):
     two = sparsec.compile(module, threads=2)
     x = example(5)
     np.testing.assert_allclose(two(x), fn(x), rtol=1e-6, atol=1e-7)
+
+
+def test_cli_run_jit_bench(tmp_path, capsys):
+    from sparsec.tools.cli import main
+
+    path = tmp_path / "block.mlir"
+    path.write_text("""
+    func.func @main(%x: tensor<3x20xf32>) -> tensor<3x20xf32> {
+      %y = nn.gelu %x {approximate = "none"} : (tensor<3x20xf32>) -> tensor<3x20xf32>
+      %z = nn.softmax %y {axis = -1 : i64} : (tensor<3x20xf32>) -> tensor<3x20xf32>
+      func.return %z : tensor<3x20xf32>
+    }
+    """)
+    assert main(["run", str(path), "--jit", "--bench", "--runs", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "latency: median" in out and "over 3 runs" in out
+    error = float(out.split("output 0: ")[1].split()[0])
+    assert error < 1e-5
+    assert main(["run", str(path), "--jit"]) == 0
+    assert "output 0: float32[3, 20]" in capsys.readouterr().out

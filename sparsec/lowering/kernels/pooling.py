@@ -27,6 +27,8 @@ from .elementwise import PARALLEL_MIN_ELEMENTS, _read
 from .epilogue import Step, chain_steps
 
 I32 = IntegerType(32)
+UNROLLED_TAPS = 16
+"""Windows with more taps than this loop over them instead of unrolling."""
 
 
 def _ints(attr) -> tuple[int, ...]:
@@ -104,27 +106,38 @@ def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[i
             lane_columns = E.value(arith.AddiOp(
                 E.splat(E.cast_index(E.index(first), I32), lanes),
                 E.value(arith.MuliOp(iota, E.const(sw, VectorType(I32, [lanes]))))))
-            acc = E.const(fill, vtype)
-            for i in range(kh):
-                ih = E.iadd(E.imul(row.iv, sh), i * dh - top)
+            def tap(i: Index, j: Index, acc: SSAValue) -> SSAValue:
+                """acc combined with tap (i, j) of the lanes' windows."""
+                ih = E.iadd(E.imul(row.iv, sh), E.iadd(E.imul(i, dh), -top))
                 row_ok = E.and_(E.cmpi("sge", ih, 0), E.cmpi("slt", ih, h))
-                row_mask = E.and_(out_mask, E.splat(row_ok, lanes))
-                clamped = E.imax(E.imin(ih, h - 1), 0)
-                for j in range(kw):
-                    columns = E.value(arith.AddiOp(lane_columns,
-                                                   E.const(j * dw, VectorType(I32, [lanes]))))
-                    inside = E.and_(E.cmpi("sge", columns, E.const(0, columns.type)),
-                                    E.cmpi("slt", columns, E.const(w, columns.type)))
-                    mask = E.and_(row_mask, inside)
-                    index = E.iadd(E.iadd(in_base, E.imul(clamped, w)), E.iadd(first, j * dw))
-                    value = E.vload_strided(x, index, lanes, sw, mask, fill)
-                    if mode == "max":
-                        acc = E.fmax(acc, value)
-                    elif mode == "avg":
-                        acc = E.fadd(acc, value)
-                    else:
-                        tap = E.load(weights, E.iadd(E.imul(channel, kh * kw), i * kw + j))
-                        acc = E.fma(value, E.splat(tap, lanes), acc)
+                shift = E.imul(j, dw)
+                columns = E.value(arith.AddiOp(lane_columns, E.splat(
+                    E.cast_index(E.index(shift), I32), lanes)))
+                inside = E.and_(E.cmpi("sge", columns, E.const(0, columns.type)),
+                                E.cmpi("slt", columns, E.const(w, columns.type)))
+                mask = E.and_(E.and_(out_mask, E.splat(row_ok, lanes)), inside)
+                row_start = E.imul(E.imax(E.imin(ih, h - 1), 0), w)
+                index = E.iadd(E.iadd(in_base, row_start), E.iadd(first, shift))
+                value = E.vload_strided(x, index, lanes, sw, mask, fill)
+                if mode == "max":
+                    return E.fmax(acc, value)
+                if mode == "avg":
+                    return E.fadd(acc, value)
+                weight_ = E.load(weights, E.iadd(E.imul(channel, kh * kw),
+                                                 E.iadd(E.imul(i, kw), j)))
+                return E.fma(value, E.splat(weight_, lanes), acc)
+
+            acc = E.const(fill, vtype)
+            if kh * kw <= UNROLLED_TAPS:
+                for i in range(kh):
+                    for j in range(kw):
+                        acc = tap(i, j, acc)
+            else:
+                with E.loop(0, kh, carried=[acc]) as i:
+                    with E.loop(0, kw, carried=[i.args[0]]) as j:
+                        j.next(tap(i.iv, j.iv, j.args[0]))
+                    i.next(j.results[0])
+                acc = i.results[0]
             out_index = E.iadd(E.iadd(E.imul(plane.iv, oh * ow), E.imul(row.iv, ow)), ow0)
             if mode == "avg":
                 count = E.vload_masked(divisors, E.iadd(E.imul(row.iv, ow), ow0), out_mask,
@@ -179,6 +192,9 @@ def _emit_adaptive(k: Kernel, op: nn.AdaptiveAvgPool2dOp) -> None:
     E = k.E
     n, c, h, w = shape(op.input)
     oh, ow = _ints(op.output_size)
+    if (oh, ow) == (1, 1):
+        _emit_global_mean(k, op, n * c, h * w)
+        return
     if h % oh == 0 and w % ow == 0:
         size = (h // oh, w // ow)
         divisor = np.full((oh, ow), size[0] * size[1], np.float32)
@@ -202,3 +218,17 @@ def _emit_adaptive(k: Kernel, op: nn.AdaptiveAvgPool2dOp) -> None:
         as_int = E.cast_index(E.index(count), IntegerType(64))
         mean = E.fdiv(r.results[0], E.value(arith.SIToFPOp(as_int, element)))
         E.store(mean, y, E.iadd(E.imul(plane.iv, oh * ow), E.iadd(E.imul(i.iv, ow), j.iv)))
+
+
+def _emit_global_mean(k: Kernel, op: nn.AdaptiveAvgPool2dOp, planes: int, size: int) -> None:
+    """Each plane's mean: a vector sum along the contiguous plane, then sum / size."""
+    from .reductions import _parallel_range, _reduce_row
+
+    E = k.E
+    x, y = k.buffer(op.input), k.buffer(op.result)
+    element = x.type.element_type  # type: ignore[attr-defined]
+    lo, hi = _parallel_range(k, planes, planes * size)
+    with E.loop(lo, hi) as plane:
+        total = _reduce_row(k, x, E.imul(plane.iv, size), [(size, 1)], k.lanes,
+                            lambda E_, a, b: E_.fadd(a, b), 0.0, "sum", element)
+        E.store(E.fdiv(total, E.const(float(size), element)), y, plane.iv)
