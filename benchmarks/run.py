@@ -141,9 +141,10 @@ def measure(name: str, thread_counts: list[int], runs: int) -> dict:
                 model(*inputs)
 
         samples = _interleaved({
-            "sparsec": _timer(lambda: compiled(*arrays)),
+            # Defaults bind this iteration's objects (the timers run before the loop moves on).
+            "sparsec": _timer(lambda fn=compiled, xs=arrays: fn(*xs)),
             "torch": _timer(eager),
-            "onnxruntime": _timer(lambda: session.run(None, feed)),
+            "onnxruntime": _timer(lambda s=session, f=feed: s.run(None, f)),
         }, runs)
         entry["ms"] = {k: statistics.median(v) for k, v in samples.items()}
         entry["runs"] = {k: len(v) for k, v in samples.items()}

@@ -302,7 +302,8 @@ class Emitter:
     def vload_strided(self, mem: SSAValue, index: Index, lanes: int, stride: int,
                       mask: SSAValue | None, fill: float) -> SSAValue:
         """lanes elements mem[index + j * stride], j < lanes; masked-off lanes read `fill`
-        and touch no memory. Strides > 1 load a wide vector and keep every stride-th lane."""
+        and touch no memory. Strides > 1 load a wide vector and keep every stride-th lane
+        (without a mask, all lanes * stride elements must be in bounds)."""
         vtype = self.vector_type(mem, lanes)
         if stride == 1:
             if mask is None:
@@ -311,7 +312,8 @@ class Emitter:
         width = lanes * stride
         wide_type = self.vector_type(mem, width)
         if mask is None:
-            mask = self.const(True, VectorType(i1, [lanes]))
+            wide = self.vload(mem, index, width)
+            return self.shuffle(wide, wide, [j * stride for j in range(lanes)])
         off = self.const(False, VectorType(i1, [lanes]))
         wide_mask = self.shuffle(mask, off, [j // stride if j % stride == 0 else lanes
                                              for j in range(width)])
@@ -375,28 +377,3 @@ class Emitter:
         op = scf.IfOp(cond, types, [branches[0][0]], [branches[1][0]])
         self.add(op)
         return list(op.results)
-
-    def store_vector(self, value: SSAValue, mem: SSAValue, index: Index,
-                     mask: SSAValue | None, full: SSAValue | None) -> None:
-        """Store a vector whose valid lanes are `mask` (None: all). A masked store is slow
-        on some CPUs (microcoded on AMD Zen), so when `full` (an i1: all lanes valid) is
-        given, full vectors take a plain store."""
-        if mask is None:
-            self.vstore(value, mem, index)
-        elif full is None:
-            self.vstore_masked(value, mem, index, mask)
-        else:
-            self.choose(full, lambda: self.vstore(value, mem, index) or [],
-                        lambda: self.vstore_masked(value, mem, index, mask) or [])
-
-    @contextmanager
-    def if_(self, cond: SSAValue) -> Iterator[None]:
-        """`scf.if cond { ... }` without results."""
-        body = Block()
-        self.add(scf.IfOp(cond, [], [body]))
-        saved, self.block = self.block, body
-        try:
-            yield
-        finally:
-            self.block = saved
-        body.add_op(scf.YieldOp())

@@ -19,7 +19,6 @@ from xdsl.dialects.builtin import (
     IntegerType,
     MemRefType,
     VectorType,
-    i1,
     i32,
     i64,
 )
@@ -195,6 +194,3 @@ class LLVMBuilder:
         inserted = self.emit(llvm.InsertElementOp(undef, scalar, zero))
         mask = llvm.DenseArrayBase.from_list(i32, [0] * lanes(type))
         return self.emit(llvm.ShuffleVectorOp(inserted, undef, mask, type))
-
-    def mask_type(self, type: Attribute) -> Attribute:
-        return same_shape(type, i1)

@@ -271,10 +271,11 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
         kernels.append(kernel)
 
     blob = weights.blob()
+    functions = deduplicate(kernels)
     new_main = build_main(graph, storage, kernels, blob.size, threads, profile)
     block = module.body.block
     block.insert_op_before(new_main, graph.function)
-    block.add_ops(k.function() for k in kernels)
+    block.add_ops(functions)
     block.add_ops(library.functions.values())
     if profile:
         block.add_op(func.FuncOp(PROFILE_HOOK, ([i64], []), Region(), "private"))
@@ -283,6 +284,43 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
         "__sparsec_weights", blob.view(np.int8))
     description = abi(graph, storage, kernels, plans)
     module.attributes[ABI_ATTR] = StringAttr(json.dumps(description, separators=(",", ":")))
+
+
+def deduplicate(kernels: list[Kernel]) -> list[func.FuncOp]:
+    """The kernels' functions, each distinct body once: kernels get their buffers as
+    arguments, so the kernels of repeated blocks (a GRU's time steps, a transformer's
+    layers) are the same code. A kernel whose body was seen calls the first one
+    (`Kernel.function_name`)."""
+    seen: dict[tuple, str] = {}
+    functions = []
+    for kernel in kernels:
+        function = kernel.function()
+        key = fingerprint(function)
+        if key in seen:
+            kernel.function_name = seen[key]
+            continue
+        seen[key] = kernel.function_name = function.sym_name.data
+        functions.append(function)
+    return functions
+
+
+def fingerprint(function: func.FuncOp) -> tuple:
+    """The function's body up to value names: every op's name, operands (by definition
+    order), result types, properties and attributes, and block arguments."""
+    ids: dict[SSAValue, int] = {}
+
+    def number(values) -> tuple:
+        for value in values:
+            ids[value] = len(ids)
+        return tuple(str(v.type) for v in values)
+
+    items: list[tuple] = [number(function.body.block.args)]
+    for op in function.body.walk():
+        items.append((op.name, tuple(ids.get(v, -1) for v in op.operands), number(op.results),
+                      tuple((k, str(v)) for k, v in op.properties.items()),
+                      tuple((k, str(v)) for k, v in op.attributes.items()),
+                      tuple(number(b.args) for r in op.regions for b in r.blocks)))
+    return tuple(items)
 
 
 PARALLEL_MIN_WORK = 1 << 19
@@ -348,7 +386,7 @@ def build_main(graph: Graph, storage: StoragePlan, kernels: list[Kernel], weight
                 operands += [index(0), index(kernel.tiles or 1)]
             else:
                 operands.append(buffer(ref, arg.type))
-        call = func.CallOp(kernel.name, operands, [])
+        call = func.CallOp(kernel.function_name, operands, [])
         if threads > 1 and (kernel.tiles or 1) > 1 and worth_threads(kernel):
             call.attributes["sparsec.parallel"] = IntegerAttr(threads, i64)
         block.add_op(call)

@@ -2,9 +2,10 @@
 hash of the module (IR text and weight bytes), the pass pipeline, the target, and the
 versions of sparsec's code generator, xDSL and LLVM.
 
-Location: $SPARSEC_CACHE_DIR, else ~/.cache/sparsec/jit. Entries are written to a
-temporary directory and renamed into place, so concurrent compiles never see half an
-entry.
+Location: $SPARSEC_CACHE_DIR, else ~/.cache/sparsec/jit: one folder per key (object
+code, ABI, the name of its weights file) and weights/<sha256>.npy, shared. Entries are
+written under a temporary name and renamed into place, so concurrent compiles never see
+half an entry. Nothing is evicted: delete the folder to reclaim the space.
 """
 
 from __future__ import annotations
@@ -80,20 +81,29 @@ def load(key: str) -> Entry | None:
     try:
         object_code = (folder / "module.o").read_bytes()
         abi = json.loads((folder / "abi.json").read_text())
-        weights = np.load(folder / "weights.npy", mmap_mode="r")
+        weights_file = (folder / "weights").read_text().strip()
+        weights = np.load(cache_dir() / "weights" / weights_file, mmap_mode="r")
     except (OSError, ValueError):
         return None
     return Entry(object_code, abi, weights)
 
 
 def store(key: str, entry: Entry) -> None:
+    """Store an entry; the weights go to weights/<content hash>.npy, shared by the entries
+    that differ only in what does not change the packing (thread counts)."""
     root = cache_dir()
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        (root / "weights").mkdir(parents=True, exist_ok=True)
+        weights = np.ascontiguousarray(entry.weights)
+        weights_file = hashlib.sha256(weights.view(np.uint8).data).hexdigest() + ".npy"
+        if not (root / "weights" / weights_file).exists():
+            staged = root / "weights" / f".tmp-{os.getpid()}-{weights_file}"
+            np.save(staged, weights)
+            staged.rename(root / "weights" / weights_file)
         staging = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
         (staging / "module.o").write_bytes(entry.object_code)
         (staging / "abi.json").write_text(json.dumps(entry.abi))
-        np.save(staging / "weights.npy", np.asarray(entry.weights))
+        (staging / "weights").write_text(weights_file)
         try:
             staging.rename(root / key)
         except OSError:  # another process stored the same entry first

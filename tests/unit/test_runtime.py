@@ -145,8 +145,9 @@ def test_second_compile_is_a_cache_hit(tmp_path, monkeypatch):
     x = example(3)
     np.testing.assert_array_equal(first(x), second(x))
     assert any((tmp_path / "fresh").iterdir())
-    # another pipeline (threads) is another entry
+    # another pipeline (threads) is another entry, sharing the packed weights
     assert not sparsec.compile(mlp(), threads=2).from_cache
+    assert len(list((tmp_path / "fresh" / "weights").glob("*.npy"))) == 1
 
 
 def test_cache_key_covers_the_weights(tmp_path, monkeypatch):

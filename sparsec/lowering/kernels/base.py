@@ -152,6 +152,8 @@ class Kernel:
         self.refs: list[Ref] = []
         self._args: dict[Ref, SSAValue] = {}
         self.tiles: int | None = None
+        self.function_name = name
+        """The function @main calls: this kernel's, or an identical earlier one's."""
 
     # --- arguments ---
 
@@ -198,8 +200,14 @@ class Kernel:
     # --- the function ---
 
     def function(self) -> func.FuncOp:
+        """The kernel's function; out of line (@main calls each kernel once per run, and
+        inlining hundreds of them made LLVM's work on @main quadratic)."""
+        from ..func_to_llvm import NO_INLINE
+
         self.block.add_op(func.ReturnOp())
-        return private_function(self.name, self.block)
+        function = private_function(self.name, self.block)
+        function.attributes[NO_INLINE] = UnitAttr()
+        return function
 
 
 def private_function(name: str, block: Block) -> func.FuncOp:

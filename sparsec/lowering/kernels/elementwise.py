@@ -338,11 +338,6 @@ def emit_expand(k: Kernel, op: nn.ExpandOp) -> None:
              [Access(k.buffer(op.input), broadcast_strides(shape(op.input), dims))], identity)
 
 
-def emit_reshape(k: Kernel, op: nn.ReshapeOp) -> None:
-    """A reshape that could not alias its input (see plan_storage) is a copy."""
-    copy_buffer(k, k.buffer(op.input), k.buffer(op.result), max(1, prod(shape(op.result))))
-
-
 def emit_transpose(k: Kernel, op: nn.TransposeOp) -> None:
     perm = [int(p) for p in op.permutation.get_values()]
     in_strides = contiguous_strides(shape(op.input))

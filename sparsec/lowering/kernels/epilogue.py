@@ -5,7 +5,7 @@ computes a tile, then each `Step` transforms it (reading its other operands at t
 indices) before the single store. An element-wise kernel is the same chain without a
 producer: its first step reads all of its operands.
 
-    steps = chain_steps(k, [bn, add, relu], chain=conv.result)
+    steps = chain_steps(k, [bn, add, relu], first_input=conv.result)
     y = step.apply(E, y, [values of step.operands at this index])
 """
 
@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from math import prod
 
 import numpy as np
+from xdsl.dialects import math as xmath
 from xdsl.dialects.builtin import AnyFloat
 from xdsl.ir import Operation, SSAValue
 
@@ -23,16 +23,8 @@ from sparsec.dialects import nn
 
 from ..emitter import Emitter
 from .base import Kernel, LoweringError, shape
-from .elementwise import (
-    Access,
-    binary_fn,
-    broadcast_strides,
-    operand_access,
-    unary_fn,
-)
-from .elementwise import (
-    is_float as _is_float,
-)
+from .elementwise import Access, binary_fn, broadcast_strides, operand_access, unary_fn
+from .elementwise import is_float as _is_float
 
 UNARY = tuple(nn.UNARY_OPS)
 BINARY = tuple(nn.BINARY_OPS)
@@ -58,14 +50,6 @@ class Operand:
         if self.array.size == 1:
             return Access(None, (0,) * len(result_dims), 0, float(self.array.reshape(-1)[0]))
         return Access(k.weight(self.array), broadcast_strides(self.dims, result_dims))
-
-    def scalar(self, k: Kernel) -> float | None:
-        """The operand's value when it is a single compile-time number."""
-        array = self.array if self.value is None else k.constant(self.value)
-        if array is not None and array.size == 1:
-            return float(array.reshape(-1)[0])
-        return None
-
 
 @dataclass
 class Step:
@@ -136,17 +120,11 @@ def _batch_norm_step(k: Kernel, op: nn.BatchNormOp, chained: bool) -> Step:
 
     def fn(E: Emitter, a: list[SSAValue]) -> SSAValue:
         x, scale, bias, mean, var = a
-        invstd = E.fdiv(E.like(1.0, x), E.math(_sqrt(), E.fadd(var, E.like(epsilon, x))))
+        invstd = E.fdiv(E.like(1.0, x), E.math(xmath.SqrtOp, E.fadd(var, E.like(epsilon, x))))
         alpha = E.fmul(invstd, scale)
         beta = E.fsub(bias, E.fmul(mean, alpha))
         return E.fadd(E.fmul(x, alpha), beta)
     return Step(op, operands, 0 if chained else None, fn)
-
-
-def _sqrt():
-    from xdsl.dialects.math import SqrtOp
-
-    return SqrtOp
 
 
 def chain_steps(k: Kernel, ops: Sequence[Operation], first_input: SSAValue | None) -> list[Step]:
@@ -178,7 +156,3 @@ def can_extend(op: Operation, chain: SSAValue, resolve) -> bool:
         return False
     return isinstance(op.results[0].type.get_element_type(), AnyFloat) or \
         not isinstance(op, nn.BatchNormOp)
-
-
-def numel(dims: Sequence[int]) -> int:
-    return prod(dims)

@@ -247,22 +247,10 @@ class Tile:
     def nr(self) -> int:
         return self.nv * self.lanes
 
-    @staticmethod
-    def allocate(E: Emitter, mr: int, nv: int, lanes: int) -> Tile:
-        tile = Tile(E.alloca(mr * nv * lanes), mr, nv, lanes)
-        zero = E.const(0.0, VectorType(f32, [lanes]))
-        for i in range(mr * nv):  # rows past the last stay finite numbers
-            E.vstore(zero, tile.buffer, i * lanes)
-        return tile
-
     def spill(self, E: Emitter, acc: list[list[SSAValue]]) -> None:
         for i in range(self.mr):
             for v in range(self.nv):
                 E.vstore(acc[i][v], self.buffer, E.iadd(self.base, i * self.nr + v * self.lanes))
-
-    def reload(self, E: Emitter) -> list[list[SSAValue]]:
-        return [[E.vload(self.buffer, E.iadd(self.base, i * self.nr + v * self.lanes),
-                         self.lanes) for v in range(self.nv)] for i in range(self.mr)]
 
     def rows(self, E: Emitter, count: Index, body: Callable[[Index, int, Index], None]) -> None:
         """body(row, v, tile index) for the first `count` rows and every vector."""

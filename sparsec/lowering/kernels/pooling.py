@@ -3,10 +3,9 @@ adaptive average pooling.
 
 One window emitter serves all three: per plane (a channel of one image, split over
 threads) and output row, a vector of neighbouring output columns accumulates over the
-kernel taps. Each tap is a (strided) masked load: lanes whose input column falls in the
-padding, or past the last output column, read the padding value and touch no memory;
-rows in the padding are masked as a whole. Depthwise convolution applies its epilogue
-(bias, batch norm, relu6, ...) before the single store.
+kernel taps. The plane is first copied into a scratch plane that already holds the
+padding around it, so every tap is a plain vector load. Depthwise convolution applies its
+epilogue (bias, batch norm, relu6, ...) before the single store.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from .elementwise import PARALLEL_MIN_ELEMENTS, _read
 from .epilogue import Step, chain_steps
 
 I32 = IntegerType(32)
-UNROLLED_TAPS = 16
+UNROLLED_TAPS = 25
 """Windows with more taps than this loop over them instead of unrolling."""
 
 
@@ -68,7 +67,12 @@ def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[i
                 mode: str, *, divisor: np.ndarray | None = None, weight: SSAValue | None = None,
                 steps: Sequence[Step] = (), channels_per_group: int = 1) -> None:
     """mode: "max", "avg" (sum / divisor[oh, ow]) or "depthwise" (sum of x * weight[c],
-    then the epilogue `steps`)."""
+    then the epilogue `steps`).
+
+    Each input plane is copied into a per-thread scratch plane whose border already holds
+    the padding value (written once per call), so every tap is a plain vector load (a
+    wide load and a shuffle for strides > 1); only the last vector of an output row may
+    need a masked store."""
     E = k.E
     n, c_in, h, w = shape(input)
     _, c_out, oh, ow = shape(result)
@@ -90,35 +94,36 @@ def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[i
         lo, hi = k.tile_range(planes)
     else:
         lo, hi = 0, planes
-    iota = E.iota(lanes, I32)
+
+    # the padded plane: every cell any lane of any tap reads, origin at (-top, -left)
+    last_start = (ow - 1) // lanes * lanes
+    padded_h = (oh - 1) * sh + (kh - 1) * dh + 1
+    padded_w = last_start * sw + lanes * sw + (kw - 1) * dw
+    copy_h, copy_w = min(h, padded_h - top), min(w, padded_w - left)
+    scratch = E.alloca(padded_h * padded_w)
+    with E.loop(0, padded_h * padded_w - padded_h * padded_w % lanes, lanes) as cell:
+        E.vstore(E.const(fill, vtype), scratch, cell.iv)
+    with E.loop(padded_h * padded_w - padded_h * padded_w % lanes, padded_h * padded_w) as cell:
+        E.store(E.const(fill, element), scratch, cell.iv)
 
     with E.loop(lo, hi) as plane:
         image = E.idiv(plane.iv, c_out)
         channel = E.irem(plane.iv, c_out)
         source = E.iadd(E.imul(image, c_in), E.idiv(channel, channels_per_group))
         in_base = E.imul(source, h * w)
+        with E.loop(0, copy_h) as r:  # the plane's rows into the padded plane
+            from .elementwise import _copy_run
+
+            _copy_run(k, x, E.iadd(in_base, E.imul(r.iv, w)), scratch,
+                      E.iadd(E.imul(E.iadd(r.iv, top), padded_w), left), copy_w)
         with E.loop(0, oh) as row, E.loop(0, ow, lanes) as col:
             ow0 = col.iv
-            columns_left = E.isub(ow, ow0)
-            out_mask = E.cmpi("slt", iota, E.splat(E.cast_index(E.index(columns_left), I32),
-                                                    lanes))
-            first = E.iadd(E.imul(ow0, sw), -left)  # input column of lane 0, tap 0
-            lane_columns = E.value(arith.AddiOp(
-                E.splat(E.cast_index(E.index(first), I32), lanes),
-                E.value(arith.MuliOp(iota, E.const(sw, VectorType(I32, [lanes]))))))
+            out_index = E.iadd(E.iadd(E.imul(plane.iv, oh * ow), E.imul(row.iv, ow)), ow0)
+            start = E.iadd(E.imul(E.imul(row.iv, sh), padded_w), E.imul(ow0, sw))
+
             def tap(i: Index, j: Index, acc: SSAValue) -> SSAValue:
-                """acc combined with tap (i, j) of the lanes' windows."""
-                ih = E.iadd(E.imul(row.iv, sh), E.iadd(E.imul(i, dh), -top))
-                row_ok = E.and_(E.cmpi("sge", ih, 0), E.cmpi("slt", ih, h))
-                shift = E.imul(j, dw)
-                columns = E.value(arith.AddiOp(lane_columns, E.splat(
-                    E.cast_index(E.index(shift), I32), lanes)))
-                inside = E.and_(E.cmpi("sge", columns, E.const(0, columns.type)),
-                                E.cmpi("slt", columns, E.const(w, columns.type)))
-                mask = E.and_(E.and_(out_mask, E.splat(row_ok, lanes)), inside)
-                row_start = E.imul(E.imax(E.imin(ih, h - 1), 0), w)
-                index = E.iadd(E.iadd(in_base, row_start), E.iadd(first, shift))
-                value = E.vload_strided(x, index, lanes, sw, mask, fill)
+                index = E.iadd(start, E.iadd(E.imul(i, dh * padded_w), E.imul(j, dw)))
+                value = E.vload_strided(scratch, index, lanes, sw, None, fill)
                 if mode == "max":
                     return E.fmax(acc, value)
                 if mode == "avg":
@@ -138,13 +143,14 @@ def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[i
                         j.next(tap(i.iv, j.iv, j.args[0]))
                     i.next(j.results[0])
                 acc = i.results[0]
-            out_index = E.iadd(E.iadd(E.imul(plane.iv, oh * ow), E.imul(row.iv, ow)), ow0)
-            if mode == "avg":
-                count = E.vload_masked(divisors, E.iadd(E.imul(row.iv, ow), ow0), out_mask,
-                                       E.const(1.0, vtype))
-                acc = E.fdiv(acc, count)
 
             def finish(mask: SSAValue | None, acc: SSAValue = acc) -> None:
+                """Average, epilogue, store (masked when lanes are past the row's end)."""
+                if mode == "avg":
+                    at = E.iadd(E.imul(row.iv, ow), ow0)
+                    count = E.vload(divisors, at, lanes) if mask is None else \
+                        E.vload_masked(divisors, at, mask, E.const(1.0, vtype))
+                    acc = E.fdiv(acc, count)
                 for step, step_accesses in zip(steps, accesses, strict=True):
                     values = []
                     for access in step_accesses:
@@ -163,9 +169,12 @@ def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[i
 
             if ow % lanes == 0:
                 finish(None)
-            else:  # plain stores for full vectors: masked stores are slow on some CPUs
-                full = E.cmpi("sge", E.index(columns_left), lanes)
-                E.choose(full, lambda: finish(None) or [], lambda: finish(out_mask) or [])
+            else:  # plain stores for full vectors: masked stores are slow on AMD Zen
+                left_cols = E.isub(ow, ow0)
+                mask = E.cmpi("slt", E.iota(lanes, I32),
+                              E.splat(E.cast_index(E.index(left_cols), I32), lanes))
+                E.choose(E.cmpi("sge", E.index(left_cols), lanes), lambda: finish(None) or [],
+                         lambda: finish(mask) or [])
 
 
 def emit_depthwise(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> None:
