@@ -164,8 +164,8 @@ def fold_constants(graph: Graph) -> None:
 
 @dataclass(frozen=True)
 class Storage:
-    kind: str  # "input", "output", "weights", "arena"
-    index: int = 0  # input/output position, or byte offset (weights, arena)
+    kind: str  # "input", "output", "constant", "arena"
+    index: int = 0  # input/output position, or arena byte offset
 
 
 @dataclass
@@ -181,10 +181,12 @@ def nbytes(value: SSAValue) -> int:
     return max(1, prod(type.get_shape())) * numpy_dtype(type.get_element_type()).itemsize
 
 
-def plan_storage(graph: Graph, kernels: list[KernelPlan], weights: Weights,
+def plan_storage(graph: Graph, kernels: list[KernelPlan],
                  copies: list[tuple[SSAValue, int]]) -> StoragePlan:
     """Storage of every value the kernels read or write. `copies` (value, output index)
-    are appended: outputs that must be copied out of another buffer."""
+    are appended: outputs that must be copied out of another buffer. Constants go to the
+    weights buffer only if a kernel reads them as they are (`build_main`): most are read
+    packed."""
     root: dict[SSAValue, SSAValue] = {}
 
     def find(value: SSAValue) -> SSAValue:
@@ -199,9 +201,9 @@ def plan_storage(graph: Graph, kernels: list[KernelPlan], weights: Weights,
     storage: dict[SSAValue, Storage] = {}
     for index, value in enumerate(graph.inputs):
         storage[value] = Storage("input", index)
-    for value, array in graph.constants.items():
+    for value in graph.constants:
         if find(value) is value:
-            storage[value] = Storage("weights", weights.add(array, ("raw", value)).offset)
+            storage[value] = Storage("constant")
     for index, value in enumerate(graph.outputs):
         base = find(value)
         if base in storage:
@@ -256,7 +258,7 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
     plans: list[KernelPlan | CopyPlan] = list(plan_kernels(graph))
     weights = Weights()
     copies: list[tuple[SSAValue, int]] = []
-    storage = plan_storage(graph, plans, weights, copies)  # type: ignore[arg-type]
+    storage = plan_storage(graph, plans, copies)  # type: ignore[arg-type]
     plans += [CopyPlan(value, index) for value, index in copies]
 
     used: dict[str, int] = {}
@@ -270,9 +272,9 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
         emit_kernel(kernel, plan)
         kernels.append(kernel)
 
-    blob = weights.blob()
     functions = deduplicate(kernels)
-    new_main = build_main(graph, storage, kernels, blob.size, threads, profile)
+    new_main = build_main(graph, storage, kernels, weights, threads, profile)
+    blob = weights.blob()
     block = module.body.block
     block.insert_op_before(new_main, graph.function)
     block.add_ops(functions)
@@ -323,7 +325,7 @@ def fingerprint(function: func.FuncOp) -> tuple:
     return tuple(items)
 
 
-PARALLEL_MIN_WORK = 1 << 19
+PARALLEL_MIN_WORK = 1 << 22
 """FLOPs (or bytes written) below which a kernel runs on the calling thread alone: waking
 an OpenMP team costs microseconds, more on a busy machine."""
 
@@ -334,12 +336,17 @@ def worth_threads(kernel: Kernel) -> bool:
     return max(flops, written) >= PARALLEL_MIN_WORK
 
 
-def build_main(graph: Graph, storage: StoragePlan, kernels: list[Kernel], weights_bytes: int,
+def build_main(graph: Graph, storage: StoragePlan, kernels: list[Kernel], weights: Weights,
                threads: int, profile: bool) -> func.FuncOp:
-    """@main(inputs..., outputs..., weights, arena): views, then one call per kernel."""
+    """@main(inputs..., outputs..., weights, arena): views, then one call per kernel.
+    Constants the kernels read as they are join the weights buffer here."""
+    for kernel in kernels:
+        for ref in kernel.refs:
+            if isinstance(ref, ValueRef) and ref.value in graph.constants:
+                weights.add(graph.constants[ref.value], ("raw", ref.value))
     input_types = [flat_type(v.type) for v in graph.inputs]
     output_types = [flat_type(v.type) for v in graph.outputs]
-    block = Block(arg_types=[*input_types, *output_types, MemRefType(i8, [weights_bytes]),
+    block = Block(arg_types=[*input_types, *output_types, MemRefType(i8, [weights.size]),
                              MemRefType(i8, [storage.arena_bytes])])
     n_in, n_out = len(input_types), len(output_types)
     inputs, outputs = block.args[:n_in], block.args[n_in:n_in + n_out]
@@ -369,12 +376,15 @@ def build_main(graph: Graph, storage: StoragePlan, kernels: list[Kernel], weight
         if isinstance(ref, OutputRef):
             return outputs[ref.index]
         assert isinstance(ref, ValueRef)
-        place = storage.storage[graph.resolve(ref.value)]
+        value = graph.resolve(ref.value)
+        place = storage.storage[value]
         if place.kind == "input":
             return inputs[place.index]
         if place.kind == "output":
             return outputs[place.index]
-        return view(weights_arg if place.kind == "weights" else arena_arg, place.index, type)
+        if place.kind == "constant":
+            return view(weights_arg, weights.by_key[("raw", value)].offset, type)
+        return view(arena_arg, place.index, type)
 
     for position, kernel in enumerate(kernels):
         operands: list[SSAValue] = []

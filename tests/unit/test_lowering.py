@@ -109,3 +109,88 @@ def test_avx512_code_for_another_machine():
     run_spec(module, pipeline_spec("lower-to-llvm", target="avx512"))
     ir = to_llvm_ir(module, PRESETS["avx512"])
     assert "<16 x float>" in ir and "llvm.fma.v16f32" in ir
+
+
+# --- registration and small helpers -----------------------------------------------------
+
+
+@pytest.mark.parametrize("module, cls, name", [
+    ("nn_to_loops", "ConvertNNToLoopsPass", "convert-nn-to-loops"),
+    ("vector_to_llvm", "ConvertVectorToLLVMPass", "convert-vector-to-llvm"),
+    ("memref_to_llvm", "ConvertMemRefToLLVMPass", "convert-memref-to-llvm"),
+    ("math_to_llvm", "ConvertMathToLLVMPass", "convert-math-to-llvm"),
+    ("arith_to_llvm", "ConvertArithToLLVMPass", "convert-arith-to-llvm"),
+    ("cf_to_llvm", "ConvertCfToLLVMPass", "convert-cf-to-llvm"),
+    ("func_to_llvm", "ConvertFuncToLLVMPass", "convert-func-to-llvm"),
+    ("parallel_to_gomp", "ConvertParallelToGompPass", "convert-parallel-to-gomp"),
+])
+def test_conversion_passes_are_registered_by_name(module, cls, name):
+    from importlib import import_module
+
+    from sparsec.universe import all_passes
+
+    pass_class = getattr(import_module(f"sparsec.lowering.{module}"), cls)
+    assert pass_class.name == name and all_passes()[name]() is pass_class
+
+
+def test_emitter_folds_what_is_known_at_compile_time():
+    from xdsl.dialects import arith, scf
+    from xdsl.ir import Block
+
+    from sparsec.lowering.emitter import Emitter
+
+    block = Block()
+    E = Emitter(block)
+    assert E.iadd(3, 4) == 7 and E.imul(5, 0) == 0 and E.idiv(9, 2) == 4
+    x = E.index(E.iadd(E.index(2), 1))  # a run-time value: ops are emitted
+    assert E.iadd(x, 0) is x and E.imul(x, 1) is x
+    with E.loop(0, 1) as loop:  # a single trip is inlined: no scf.for
+        assert loop.iv == 0
+    with E.loop(0, 10, 4) as loop:
+        pass
+    assert sum(isinstance(op, scf.ForOp) for op in block.ops) == 1
+    constants = [op for op in block.ops if isinstance(op, arith.ConstantOp)]
+    assert len({c.value for c in constants}) == len(constants)  # shared, hoisted
+
+
+def test_broadcast_strides_and_dim_merging():
+    from sparsec.lowering.kernels.elementwise import _collapse, broadcast_strides
+
+    assert broadcast_strides((3, 1), (2, 3, 4)) == (0, 1, 0)
+    assert broadcast_strides((4,), (2, 3, 4)) == (0, 0, 1)
+    # a contiguous 2x3x4 output read by a contiguous input merges into one dim of 24
+    assert _collapse([2, 3, 4], [[12, 4, 1], [12, 4, 1]]) == ([24], [[1], [1]])
+    # a per-channel operand keeps the channel dim apart
+    assert _collapse([2, 3, 4], [[12, 4, 1], [0, 1, 0]]) == ([2, 3, 4],
+                                                             [[12, 4, 1], [0, 1, 0]])
+
+
+def test_epilogue_chains_stop_where_fusing_would_change_the_result():
+    from xdsl.dialects.builtin import TensorType, f32
+    from xdsl.ir import Block
+
+    from sparsec.lowering.kernels.epilogue import can_extend
+
+    block = Block(arg_types=[TensorType(f32, (2, 3)), TensorType(f32, (3,))])
+    x, bias = block.args
+    relu = nn.ReluOp(x)
+    square = nn.MulOp(relu.result, relu.result)  # reads the chain value twice
+    add = nn.AddOp(relu.result, bias)  # broadcast other operand: fine
+    unrelated = nn.AddOp(bias, x)  # does not read the chain value
+
+    def resolve(value):
+        return value
+
+    assert can_extend(add, relu.result, resolve)
+    assert not can_extend(square, relu.result, resolve)
+    assert not can_extend(unrelated, relu.result, resolve)
+
+
+def test_intrinsic_names_are_mangled_by_type():
+    from xdsl.dialects.builtin import VectorType, f32, i32
+
+    from sparsec.lowering.llvm_builder import intrinsic_suffix
+
+    assert intrinsic_suffix(f32) == "f32"
+    assert intrinsic_suffix(VectorType(f32, [8])) == "v8f32"
+    assert intrinsic_suffix(VectorType(i32, [16])) == "v16i32"

@@ -47,10 +47,6 @@ def shape(value: SSAValue) -> tuple[int, ...]:
     return tuple(type.get_shape())
 
 
-def element(value: SSAValue) -> Attribute:
-    return value.type.get_element_type()  # type: ignore[attr-defined]
-
-
 def flat_type(value_type: TensorType) -> MemRefType:
     return MemRefType(value_type.get_element_type(), [max(1, prod(value_type.get_shape()))])
 

@@ -4,24 +4,28 @@ panels), linear and matmul.
 The micro-kernel computes an `mr` x `nv * lanes` block of C = A.B in `mr * nv` vector
 accumulators: per k step it loads `nv` vectors of B (a packed panel [k][nr]), broadcasts
 `mr` scalars of A, and issues `mr * nv` vector FMAs. The block shape comes from the
-target (`Target.gemm_block`: 6 x 16 on AVX2, 8 x 32 on AVX-512, 8 x 8 on NEON).
+target (`Target.gemm_block`: 6 x 16 on AVX2, 8 x 32 on AVX-512, 8 x 8 on NEON). It is a
+function of its own, shared by every kernel of the module with that block shape and kept
+out of line (inlined into a kernel, LLVM's register allocator rotated its accumulators
+through registers every iteration); it leaves the block in a small stack tile.
 
 conv2d, NCHW: C[co, q] = sum_k W[co, k] im2col[k, q] with k = (ci, kh, kw) and q an output
 position. Rows of C are output channels, so A is the weight, packed at compile time into
 [Cout/mr][K][mr] (zero rows pad the last block). Columns run over output rows padded to a
 multiple of the vector width, so each vector of a panel lies within one output row: the
-im2col panel is packed with (strided) masked vector loads, padding lanes read zeros, and C
-is stored with masked vector stores. Large K is cut into blocks of whole input channels;
-partial sums go through the output buffer. Depthwise convolutions use the window kernel
+im2col panel is packed with (strided) masked vector loads, padding lanes read zeros.
+Large K is cut into blocks of whole input channels; partial sums stay in a tile-local
+buffer between blocks. Depthwise convolutions use the window kernel
 (`pooling.emit_depthwise`).
 
 linear / matmul: C[m, n] = sum_k A[m, k] B[k, n], A read in place (row-major), B packed
 into panels [n/nr][K][nr]: at compile time when it is a constant (linear weights), per
 tile otherwise.
 
-Work is split into tiles (image, group, panel chunk, row chunk) that threads share; the
-epilogue (bias, batch norm, residual add, activations) is applied to the accumulators
-before the single store.
+Work is split into tiles (image, group, panel chunk, row chunk) that threads share. The
+epilogue (bias, batch norm, residual add, activations) is applied to each vector of the
+finished block before its single store; vectors cut by the end of an output row use a
+masked store (slow on AMD Zen, so full vectors take a plain one).
 """
 
 from __future__ import annotations
