@@ -28,30 +28,11 @@ TARGETS = {"resnet18": 2.0, "resnet50": 5.0}  # seconds, cold (issue 3)
 
 
 def build(name: str):
-    """(model, example inputs) for a benchmark name."""
-    import torch
+    """(model, example inputs) for a benchmark name: the models of sparsec/frontend/zoo.py
+    at full size (GRU/LSTM: 2 x 512, sequence 100)."""
+    from sparsec.frontend import zoo
 
-    torch.manual_seed(0)
-    if name == "bert_like_encoder":
-        layer = torch.nn.TransformerEncoderLayer(768, 12, 3072, batch_first=True,
-                                                 activation="gelu")
-        model = torch.nn.TransformerEncoder(layer, 12, enable_nested_tensor=False)
-        return model.eval(), (torch.randn(1, 128, 768),)
-    if name in ("gru", "lstm"):
-        cls = torch.nn.GRU if name == "gru" else torch.nn.LSTM
-
-        class Recurrent(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.rnn = cls(512, 512, num_layers=2, batch_first=True)
-
-            def forward(self, x):
-                return self.rnn(x)
-
-        return Recurrent().eval(), (torch.randn(1, 100, 512),)
-    from sparsec.frontend import load_model_spec
-
-    return load_model_spec(f"torchvision:{name}")
+    return zoo.build(name)
 
 
 def measure(name: str, repeat: int) -> dict:

@@ -37,36 +37,11 @@ ROUNDS = 4
 
 
 def build(name: str):
-    import torch
+    """(model, example inputs) for a benchmark name: the models of sparsec/frontend/zoo.py
+    at full size (GRU/LSTM: 2 x 512, sequence 100)."""
+    from sparsec.frontend import zoo
 
-    torch.manual_seed(0)
-    if name == "bert_like_encoder":
-        layer = torch.nn.TransformerEncoderLayer(768, 12, 3072, batch_first=True,
-                                                 activation="gelu")
-        model = torch.nn.TransformerEncoder(layer, 12, enable_nested_tensor=False)
-        return model.eval(), (torch.randn(1, 128, 768),)
-    if name == "gru":
-        class Recurrent(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.rnn = torch.nn.GRU(512, 512, num_layers=2, batch_first=True)
-
-            def forward(self, x):
-                return self.rnn(x)[0]
-
-        return Recurrent().eval(), (torch.randn(1, 100, 512),)
-    import torchvision
-
-    model = torchvision.models.get_model(name, weights=None)
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():  # random statistics: no batch norm is an identity
-        for layer in model.modules():
-            if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm):
-                layer.running_mean.uniform_(-0.1, 0.1, generator=generator)
-                layer.running_var.uniform_(0.5, 1.5, generator=generator)
-                layer.weight.uniform_(0.5, 1.5, generator=generator)
-                layer.bias.uniform_(-0.1, 0.1, generator=generator)
-    return model.eval(), (torch.randn(1, 3, 224, 224),)
+    return zoo.build(name)
 
 
 # --- one model, in a child process -------------------------------------------------------

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: the sparsec story so far, end to end, on a hand-written program.
+# `make demo`: the sparsec story so far, end to end: a hand-written program, then ResNet-18
+# imported, fused, interpreted and JIT-compiled, against PyTorch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -19,5 +20,8 @@ sparsec opt --pass fuse --fusion-report build/demo/resnet18.mlir -o build/demo/r
 step "the imported ResNet-18 run by the reference interpreter"
 sparsec run build/demo/resnet18.mlir --seed 0
 
-step "ResNet-18 through the Python API, against PyTorch"
+step "the fused ResNet-18 JIT-compiled for this CPU: latency, and the error against the interpreter"
+sparsec run build/demo/resnet18.fused.mlir --seed 0 --jit --bench
+
+step "ResNet-18 through the Python API (interpreter and sparsec.compile), against PyTorch"
 python scripts/demo_compare.py resnet18

@@ -1,6 +1,7 @@
 """Model specs on the command line -> (model, example inputs).
 
     torchvision:resnet50                 # a torchvision classification model, random weights
+    zoo:bert_like_encoder                # a model of sparsec's test/benchmark zoo (frontend/zoo.py)
     path/to/model.py:make_model          # a factory in a Python file
     package.module:make_model            # a factory in an importable module
 
@@ -24,10 +25,12 @@ IMAGE_SHAPES = {"inception_v3": (1, 3, 299, 299)}
 def load_model_spec(spec: str, input_shapes=None):
     source, sep, name = spec.rpartition(":")
     if not sep or not source or not name:
-        raise FrontendError(f"error: model spec {spec!r}: expected torchvision:NAME or "
-                            "path/to/file.py:factory")
+        raise FrontendError(f"error: model spec {spec!r}: expected torchvision:NAME, zoo:NAME "
+                            "or path/to/file.py:factory")
     if source == "torchvision":
         model, inputs = _torchvision(name)
+    elif source == "zoo":
+        model, inputs = _zoo(name)
     else:
         model, inputs = _call_factory(spec, source, name)
     if input_shapes:
@@ -56,6 +59,18 @@ def _torchvision(name: str):
         raise FrontendError(f"error: torchvision has no classification model {name!r}{hint}")
     model = torchvision.models.get_model(name, weights=None)
     return model, random_inputs([IMAGE_SHAPES.get(name, DEFAULT_IMAGE_SHAPE)])
+
+
+def _zoo(name: str):
+    from . import zoo
+
+    if name not in zoo.CUSTOM:
+        torchvision = require("torchvision")
+        if name not in torchvision.models.list_models(module=torchvision.models):
+            known = ", ".join(zoo.CUSTOM)
+            raise FrontendError(f"error: the zoo has no model {name!r} (it has {known} and "
+                                "every torchvision classification model)")
+    return zoo.build(name)
 
 
 def _call_factory(spec: str, source: str, name: str):

@@ -196,7 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="PyTorch model, torch-dialect .mlir or .onnx -> nn dialect",
                        description="Import a model into the nn dialect and print it as MLIR "
                                    "(weights in a dialect_resources trailer).")
-    p.add_argument("source", help="torchvision:NAME, path/to/file.py:factory, "
+    p.add_argument("source", help="torchvision:NAME, zoo:NAME (bert_like_encoder, gru, lstm or "
+                                  "a torchvision model, as tested), path/to/file.py:factory, "
                                   "a torch-dialect .mlir file, or an .onnx file")
     p.add_argument("--input-shape", type=_parse_shape, action="append", metavar="D,D,...",
                    help="shape of an example input (repeat for several inputs)")

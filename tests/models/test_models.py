@@ -21,7 +21,7 @@ torchvision = pytest.importorskip("torchvision")
 pytest.importorskip("torch_mlir")
 
 from sparsec.dialects.nn import NN  # noqa: E402
-from sparsec.frontend import import_model  # noqa: E402
+from sparsec.frontend import import_model, zoo  # noqa: E402
 from sparsec.interpreters import interpret  # noqa: E402
 
 pytestmark = pytest.mark.model
@@ -29,79 +29,22 @@ TOLERANCE = 1e-4
 NN_OPS = {op.name for op in NN.operations}
 
 
-def randomize(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
-    """Random running statistics and affine parameters for every batch norm, and random
-    weights for layers initialised to zero."""
-    generator = torch.Generator().manual_seed(seed)
-
-    def uniform(t, low, high):
-        t.copy_(torch.rand(t.shape, generator=generator) * (high - low) + low)
-
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
-                uniform(module.running_mean, -0.1, 0.1)
-                uniform(module.running_var, 0.5, 1.5)
-                uniform(module.weight, 0.5, 1.5)
-                uniform(module.bias, -0.1, 0.1)
-            elif isinstance(module, torch.nn.Linear) and not module.weight.any():
-                module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * 0.02)
-    return model.eval()
-
-
-def image(size: int = 224):
-    return (torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(1)),)
-
-
-def torchvision_model(name: str, size: int = 224):
-    torch.manual_seed(0)
-    return randomize(torchvision.models.get_model(name, weights=None)), image(size)
-
-
-def bert_like_encoder():
-    """BERT-base's encoder shape: 12 layers, d_model 768, 12 heads, GELU, sequence 128."""
-    torch.manual_seed(0)
-    layer = torch.nn.TransformerEncoderLayer(768, 12, dim_feedforward=3072, batch_first=True,
-                                             activation="gelu")
-    model = torch.nn.TransformerEncoder(layer, 12, enable_nested_tensor=False)
-    return model.eval(), (torch.randn(1, 128, 768, generator=torch.Generator().manual_seed(1)),)
-
-
-class Recurrent(torch.nn.Module):
-    def __init__(self, cls):
-        super().__init__()
-        self.rnn = cls(64, 128, num_layers=2, batch_first=True)
-
-    def forward(self, x):
-        return self.rnn(x)
-
-
-def recurrent(cls):
-    torch.manual_seed(0)
-    return Recurrent(cls).eval(), (torch.randn(1, 32, 64,
-                                               generator=torch.Generator().manual_seed(1)),)
-
-
-MODELS = {
-    "resnet18": lambda: torchvision_model("resnet18"),
-    "resnet50": lambda: torchvision_model("resnet50"),
-    "mobilenet_v2": lambda: torchvision_model("mobilenet_v2"),
-    "mobilenet_v3_large": lambda: torchvision_model("mobilenet_v3_large"),
-    "efficientnet_b0": lambda: torchvision_model("efficientnet_b0"),
-    "vgg16": lambda: torchvision_model("vgg16"),
-    "vit_b_16": lambda: torchvision_model("vit_b_16"),
-    "bert_like_encoder": bert_like_encoder,
-    "gru": lambda: recurrent(torch.nn.GRU),
-    "lstm": lambda: recurrent(torch.nn.LSTM),
-}
+# The recurrent models are small here (the interpreter runs them op by op) and return
+# their final state too.
+RECURRENT = {"input_size": 64, "hidden": 128, "seq": 32, "state": True}
+MODELS = {name: (lambda name=name: zoo.build(name)) for name in
+          ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_large", "efficientnet_b0",
+           "vgg16", "vit_b_16", "bert_like_encoder"]}
+MODELS["gru"] = lambda: zoo.build("gru", **RECURRENT)
+MODELS["lstm"] = lambda: zoo.build("lstm", **RECURRENT)
 
 # One small member of every other torchvision classification family.
 FAMILIES = ["alexnet", "convnext_tiny", "densenet121", "efficientnet_v2_s", "googlenet",
             "maxvit_t", "mnasnet0_5", "mobilenet_v3_small", "regnet_y_400mf",
             "resnext50_32x4d", "shufflenet_v2_x0_5", "squeezenet1_1", "swin_t", "swin_v2_t",
             "vgg11_bn"]
-MODELS.update({name: (lambda name=name: torchvision_model(name)) for name in FAMILIES})
-MODELS["inception_v3"] = lambda: torchvision_model("inception_v3", 299)
+MODELS.update({name: (lambda name=name: zoo.build(name)) for name in
+               [*FAMILIES, "inception_v3"]})
 
 # A few op counts per model: the operators stayed whole (no decomposition). The other
 # families are only compared with PyTorch.

@@ -53,6 +53,22 @@ def test_unknown_torchvision_model_suggests_names():
         load_model_spec("torchvision:resnet5O")
 
 
+def test_zoo_spec():
+    model, inputs = load_model_spec("zoo:gru")
+    assert isinstance(model.rnn, torch.nn.GRU) and not model.training
+    assert [tuple(x.shape) for x in inputs] == [(1, 100, 512)]
+    with torch.inference_mode():
+        assert tuple(model(*inputs).shape) == (1, 100, 512)
+    model, _ = load_model_spec("zoo:resnet18")
+    bn = model.bn1  # random statistics: not the identity torchvision initialises
+    assert not torch.equal(bn.running_var, torch.ones_like(bn.running_var))
+
+
+def test_unknown_zoo_model():
+    with pytest.raises(FrontendError, match="the zoo has no model 'bart'.*gru"):
+        load_model_spec("zoo:bart")
+
+
 @pytest.fixture
 def model_file(tmp_path):
     path = tmp_path / "tiny.py"

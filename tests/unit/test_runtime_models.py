@@ -1,7 +1,7 @@
 """End to end on real architectures: PyTorch model -> nn module (sparsec.frontend) ->
 sparsec.compile (JIT, one thread) -> compared with PyTorch eager on a random input.
 
-The models are those of the frontend's list (benchmarks/import_times.py): torchvision
+The models are those of the frontend's list, built by sparsec/frontend/zoo.py: torchvision
 CNNs and ViT, a BERT-base-like encoder, a GRU and an LSTM, with random weights and
 random batch-norm statistics (so no layer is an identity).
 
@@ -18,6 +18,7 @@ torchvision = pytest.importorskip("torchvision")
 pytest.importorskip("torch_mlir")
 
 import sparsec  # noqa: E402
+from sparsec.frontend import zoo  # noqa: E402
 
 pytestmark = pytest.mark.model
 TOLERANCE = 1e-4
@@ -28,41 +29,13 @@ def private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SPARSEC_CACHE_DIR", str(tmp_path / "jit"))
 
 
-def randomized(model: torch.nn.Module) -> torch.nn.Module:
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for layer in model.modules():
-            if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm):
-                layer.running_mean.uniform_(-0.1, 0.1, generator=generator)
-                layer.running_var.uniform_(0.5, 1.5, generator=generator)
-                layer.weight.uniform_(0.5, 1.5, generator=generator)
-                layer.bias.uniform_(-0.1, 0.1, generator=generator)
-            elif isinstance(layer, torch.nn.Linear) and not layer.weight.any():
-                layer.weight.normal_(0, 0.02, generator=generator)
-    return model.eval()
-
-
-class Recurrent(torch.nn.Module):
-    def __init__(self, cls):
-        super().__init__()
-        self.rnn = cls(64, 128, num_layers=2, batch_first=True)
-
-    def forward(self, x):
-        return self.rnn(x)[0]
+# The recurrent models are small here: every step is a kernel, compile time grows with it.
+RECURRENT = {"input_size": 64, "hidden": 128, "seq": 20}
 
 
 def build(name: str):
-    torch.manual_seed(0)
-    if name == "bert_like_encoder":
-        layer = torch.nn.TransformerEncoderLayer(768, 12, 3072, batch_first=True,
-                                                 activation="gelu")
-        model = torch.nn.TransformerEncoder(layer, 12, enable_nested_tensor=False)
-        return model.eval(), torch.randn(1, 128, 768)
-    if name in ("gru", "lstm"):
-        cls = torch.nn.GRU if name == "gru" else torch.nn.LSTM
-        return Recurrent(cls).eval(), torch.randn(1, 20, 64)
-    model = randomized(torchvision.models.get_model(name, weights=None))
-    return model, torch.randn(1, 3, 224, 224)
+    model, (x,) = zoo.build(name, **(RECURRENT if name in ("gru", "lstm") else {}))
+    return model, x
 
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet50", "mobilenet_v2",
