@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,8 @@ def lower(module: ModuleOp, target: Target, threads: int, passes: str = "",
         spec = f"{passes},{spec}"
     lowered = module.clone()
     run_spec(lowered, spec)
+    if os.environ.get("SPARSEC_VERIFY") == "1":  # the tests verify every lowered module
+        lowered.verify()
     abi = json.loads(lowered.attributes[ABI_ATTR].data)  # type: ignore[attr-defined]
     weights = np.asarray(lowered.attributes[WEIGHTS_ATTR].array).view(np.uint8)  # type: ignore
     del lowered.attributes[WEIGHTS_ATTR]

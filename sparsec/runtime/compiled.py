@@ -158,6 +158,17 @@ class CompiledModel:
             outputs = [torch.from_numpy(o) for o in outputs]
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
 
+    def save(self, path: Any, target: str = "aarch64-linux-gnu", cpu: str | None = None,
+             threads: int | None = None):
+        """Compile this model ahead of time for `target` (`aarch64-linux-gnu`,
+        `x86_64-linux-gnu`; `cpu` as `sparsec compile --cpu`) and write model.o, model.h
+        and model.weights into the directory `path`, with the passes and (by default)
+        the threads of this model. Returns a `sparsec.aot.AotResult`."""
+        from sparsec.aot import save
+
+        return save(self.module, path, target=target, cpu=cpu,
+                    threads=self.threads if threads is None else threads, passes=self.passes)
+
     # --- report ---
 
     def profile(self, *inputs: Any, runs: int = 10) -> list[dict]:
