@@ -29,7 +29,7 @@ def c_type(dtype: str) -> str:
 def c_identifier(name: str, fallback: str) -> str:
     """A C identifier from an argument name (`x`, `input.1` -> `input_1`)."""
     ident = re.sub(r"\W", "_", name)
-    if not ident or ident[0].isdigit() or ident in _RESERVED:
+    if not ident or ident[0].isdigit() or ident in _RESERVED or re.fullmatch(r"output\d+", ident):
         ident = fallback
     return ident
 
@@ -70,11 +70,15 @@ def model_header(facts: ModelFacts, *, target: str, cpu: str, threads: int,
     inputs, outputs = facts.inputs, facts.outputs
     in_names = [c_identifier(e["name"], f"input{i}") for i, e in enumerate(inputs)]
     in_names = [n if in_names.count(n) == 1 else f"input{i}" for i, n in enumerate(in_names)]
+    out_names = [f"output{i}" for i in range(len(outputs))]
     params = ["sc_model *model"]
     params += [f"const {c_type(e['dtype'])} *{n}" for e, n in zip(inputs, in_names, strict=True)]
     params += [f"{c_type(e['dtype'])} *output{i}" for i, e in enumerate(outputs)]
-    link = " ".join(["cc app.c model.o", *libraries])
-    cross = "aarch64-linux-gnu-gcc" if target.startswith("aarch64") else "gcc"
+    libs = " ".join(libraries)
+    build = [f" *   cc app.c model.o {libs}"]
+    if target.startswith("aarch64"):
+        build = [f" *   aarch64-linux-gnu-gcc app.c model.o {libs}   (cross, on a build machine)",
+                 f" *   cc app.c model.o {libs}   (on the device)"]
     describe = "\n".join(
         f" *   input {i}  {n:<12} {_DTYPE_NAMES[e['dtype']]}{list(e['shape'])}"
         for i, (e, n) in enumerate(zip(inputs, in_names, strict=True)))
@@ -105,12 +109,16 @@ def model_header(facts: ModelFacts, *, target: str, cpu: str, threads: int,
         " *   int status;",
         " *   sc_model *m = sc_model_create(\"model.weights\", &status);",
         " *   if (!m) { fprintf(stderr, \"%s\\n\", sc_model_status_message(status)); return 1; }",
-        " *   status = sc_model_run(m, input0, ..., output0, ...);   (arrays of the shapes below)",
+        *[f" *   {c_type(e['dtype'])} {n}[SC_MODEL_INPUT{i}_ELEMENTS];  (your input)"
+          for i, (e, n) in enumerate(zip(inputs, in_names, strict=True))],
+        *[f" *   {c_type(e['dtype'])} output{i}[SC_MODEL_OUTPUT{i}_ELEMENTS];"
+          for i, e in enumerate(outputs)],
+        f" *   status = sc_model_run({', '.join(['m', *in_names, *out_names])});",
         " *   sc_model_destroy(m);",
         " *",
         " * Build:",
-        f" *   {link}",
-        f" *   (cross-compiling: {cross} instead of cc){threads_note}",
+        *build,
+        threads_note[1:],
         " * The object needs only libc otherwise (fopen, fread, fgetc, fclose, malloc,",
         " * posix_memalign, free, memcpy, memset).",
         " *",
