@@ -9,11 +9,11 @@ memcpy):
     void sc_model_destroy(sc_model *model);
 
 `sc_model` is { weights, owned copy of the weights (freed by destroy, may be NULL),
-workspace }. Create checks, in this order, the fields `weights_file` describes (magic,
-version and header size, byte count against the model's, model id, length of the data,
-CRC-32) and stops at the first failure with its status code; it reads exactly the header
-and the byte count it has validated, so a wrong, truncated or corrupted file is an error
-code, never an out-of-bounds read. Run checks every pointer and the range of integer
+workspace }. Create checks, in this order, the fields `weights_file` describes (magic;
+version, header size and zero reserved bytes; byte count against the model's; model id;
+length of the data; CRC-32) and stops at the first failure with its status code; it
+reads exactly the header and the byte count it has validated, so a wrong, truncated or
+corrupted file is an error code, never an out-of-bounds read. Run checks every pointer and the range of integer
 inputs used as gather indices (what the JIT checks in Python), then calls the lowered
 `@main(inputs..., outputs..., weights, workspace)`.
 
@@ -35,8 +35,10 @@ API = ("sc_model_create", "sc_model_create_from_memory", "sc_model_run",
        "sc_model_run_buffers", "sc_model_destroy")
 """The only symbols the object exports."""
 
-_INT_TYPES = {"<i8": "i64", "<i4": "i32", "<i2": "i16", "|i1": "i8",
-              "<u8": "i64", "<u4": "i32", "<u2": "i16", "|u1": "i8"}
+_INT_TYPES = {"<i8": ("i64", "s"), "<i4": ("i32", "s"), "<i2": ("i16", "s"),
+              "|i1": ("i8", "s"), "<u8": ("i64", "u"), "<u4": ("i32", "u"),
+              "<u2": ("i16", "u"), "|u1": ("i8", "u")}
+"""numpy dtype of an index input -> (LLVM type, signedness)"""
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,8 @@ done:
   ret i32 %result
 }}
 
-; the header's fields in checking order: magic, version and header size, byte count,
-; model id (64 bytes, read unaligned)
+; the header's fields in checking order: magic, version, header size and zero reserved
+; bytes, byte count, model id (64 bytes, read unaligned)
 define internal i32 @sc.check_header(ptr %h) {{
 entry:
   %magic = load i64, ptr %h, align 1
@@ -147,7 +149,21 @@ version:
   %v.ok = icmp eq i32 %v, {VERSION}
   %hb.ok = icmp eq i32 %hb, {HEADER_BYTES}
   %vh.ok = and i1 %v.ok, %hb.ok
-  br i1 %vh.ok, label %size, label %bad.version
+  %r0p = getelementptr inbounds i8, ptr %h, i64 36
+  %r0 = load i32, ptr %r0p, align 1
+  %r1p = getelementptr inbounds i8, ptr %h, i64 40
+  %r1 = load i64, ptr %r1p, align 1
+  %r2p = getelementptr inbounds i8, ptr %h, i64 48
+  %r2 = load i64, ptr %r2p, align 1
+  %r3p = getelementptr inbounds i8, ptr %h, i64 56
+  %r3 = load i64, ptr %r3p, align 1
+  %r0w = zext i32 %r0 to i64
+  %r01 = or i64 %r0w, %r1
+  %r23 = or i64 %r2, %r3
+  %reserved = or i64 %r01, %r23
+  %reserved.ok = icmp eq i64 %reserved, 0
+  %layout.ok = and i1 %vh.ok, %reserved.ok
+  br i1 %layout.ok, label %size, label %bad.version
 bad.version:
   ret i32 {_status(Status.BAD_VERSION)}
 size:
@@ -330,10 +346,15 @@ ok:
 """
 
 
-def _in_range(type: str) -> str:
-    """@sc.in_range_T(p, n, bound): every one of the n values at p is in [0, bound)."""
+def _in_range(kind: tuple[str, str]) -> str:
+    """@sc.in_range_<s|u><T>(p, n, bound): every one of the n values at p is in [0, bound).
+    Values are widened to i64 (sign- or zero-extended) and compared unsigned, so a
+    negative index is a huge one."""
+    type, sign = kind
+    wide = "%v" if type == "i64" else "%wide"
+    extend = "" if type == "i64" else f"  %wide = {sign}ext {type} %v to i64\n"
     return f"""
-define internal i1 @sc.in_range_{type}(ptr %p, i64 %n, i64 %bound) {{
+define internal i1 @sc.in_range_{sign}{type}(ptr %p, i64 %n, i64 %bound) {{
 entry:
   br label %loop
 loop:
@@ -343,9 +364,8 @@ loop:
 body:
   %q = getelementptr inbounds {type}, ptr %p, i64 %i
   %v = load {type}, ptr %q, align 1
-  %wide = sext {type} %v to i64
-  %next = add nuw i64 %i, 1
-  %inside = icmp ult i64 %wide, %bound
+{extend}  %next = add nuw i64 %i, 1
+  %inside = icmp ult i64 {wide}, %bound
   br i1 %inside, label %loop, label %bad
 ok:
   ret i1 true
@@ -389,10 +409,11 @@ def _run(facts: ModelFacts) -> str:
             checks.append((f"%{array}.{i}", array))
     for position, bound in sorted(facts.index_bounds.items()):
         entry = facts.inputs[position]
-        type = _INT_TYPES.get(entry["dtype"])
-        if type is None:
+        kind = _INT_TYPES.get(entry["dtype"])
+        if kind is None:
             continue
-        lines.append(f"  %range.{position} = call i1 @sc.in_range_{type}(ptr %inputs.{position},"
+        function = f"sc.in_range_{kind[1]}{kind[0]}"
+        lines.append(f"  %range.{position} = call i1 @{function}(ptr %inputs.{position},"
                      f" i64 {_count(entry)}, i64 {bound})")
         lines.append(f"  br i1 %range.{position}, label %range.ok.{position}, label %e.range")
         lines.append(f"range.ok.{position}:")

@@ -9,7 +9,7 @@ the weights buffer the compiled code reads, byte for byte.
         24     8  model id         (hash of the model's LLVM IR: which code the layout is for)
         32     4  CRC-32 of the payload (zlib's: reflected polynomial 0xEDB88320, init and
                   final xor 0xFFFFFFFF)
-        36    28  zero
+        36    28  zero (checked: a later version may use them)
 
 Integers are little-endian (both AArch64 Linux and x86-64 are). CRC-32 rather than a
 multiply-based hash: Python computes it at C speed (`zlib.crc32`), and the C API computes
@@ -59,7 +59,7 @@ MESSAGES = {
     Status.OPEN: "cannot open the weights file",
     Status.TRUNCATED: "the weights data is shorter than its header says",
     Status.BAD_MAGIC: "not a sparsec weights file (bad magic)",
-    Status.BAD_VERSION: "unsupported weights file version or header size",
+    Status.BAD_VERSION: "unsupported weights file version or header layout",
     Status.SIZE_MISMATCH: "the weights byte count differs from what the model expects",
     Status.MODEL_MISMATCH: "the weights were written for another compiled model",
     Status.TRAILING_DATA: "unexpected bytes after the weights payload",
@@ -107,7 +107,8 @@ def decode(data: bytes, expected_bytes: int | None = None,
     magic, version, header_bytes, size, stored_id, checksum = _LAYOUT.unpack_from(data)
     if magic != MAGIC:
         raise WeightsFileError(Status.BAD_MAGIC)
-    if version != VERSION or header_bytes != HEADER_BYTES:
+    reserved = data[_LAYOUT.size - 28:_LAYOUT.size]
+    if version != VERSION or header_bytes != HEADER_BYTES or any(reserved):
         raise WeightsFileError(Status.BAD_VERSION)
     if expected_bytes is not None and size != expected_bytes:
         raise WeightsFileError(Status.SIZE_MISMATCH)

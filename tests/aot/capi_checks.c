@@ -4,6 +4,7 @@
  *
  * Prints one line per failed check and exits 1 if any failed, 0 otherwise.
  */
+#define _POSIX_C_SOURCE 200112L  /* posix_memalign under -std=c11 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

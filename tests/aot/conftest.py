@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "examples" / "aot" / "run_model.c"
 SYSROOT = Path("/usr/aarch64-linux-gnu")
 INSTALL = ("install the toolchain: apt-get install gcc-aarch64-linux-gnu "
-           "binutils-aarch64-linux-gnu qemu-user gcc (make test does it via scripts/env.sh)")
+           "binutils-aarch64-linux-gnu qemu-user gcc g++ (make test does it via scripts/env.sh)")
 
 RTOL = 1e-4
 ATOL = 1e-4
@@ -118,7 +118,7 @@ AARCH64 = Platform("aarch64-linux-gnu", "aarch64-linux-gnu-gcc",
                    ("aarch64-linux-gnu-gcc", "qemu-aarch64", "aarch64-linux-gnu-objdump",
                     "aarch64-linux-gnu-nm"),
                    "aarch64-linux-gnu-objdump", "aarch64-linux-gnu-nm")
-X86_64 = Platform("x86_64-linux-gnu", "gcc", (), ("gcc", "objdump", "nm"), "objdump", "nm")
+X86_64 = Platform("x86_64-linux-gnu", "gcc", (), ("gcc", "g++", "objdump", "nm"), "objdump", "nm")
 PLATFORMS = {"aarch64": AARCH64, "x86_64": X86_64}
 
 
