@@ -170,3 +170,8 @@ def assert_matches(got: list[np.ndarray], want, label: str = "") -> float:
 @pytest.fixture(scope="session")
 def matches():
     return assert_matches
+
+
+@pytest.fixture(scope="session")
+def platform_type():
+    return Platform

@@ -239,3 +239,10 @@ def test_cli_compile(tmp_path, capsys):
         "error: unknown CPU 'pentium' for aarch64-linux-gnu (known: generic, cortex-a53, "
         "cortex-a72, cortex-a76, neoverse-n1, neoverse-v1, apple-m1)",
         "error: --threads must be >= 1, got 0"]
+
+
+def test_missing_toolchain_fails_not_skips(platform_type):
+    """Without its tools a platform fails the test with the install command."""
+    missing = platform_type("aarch64-linux-gnu", "no-such-cc", (), ("no-such-cc",), "", "")
+    with pytest.raises(pytest.fail.Exception, match="missing no-such-cc: install"):
+        missing.require()

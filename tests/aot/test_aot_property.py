@@ -132,7 +132,7 @@ def mlp_program(draw) -> tuple[ModuleOp, list[np.ndarray]]:
     return b.module(value), b.inputs
 
 
-@settings(max_examples=4)
+@settings(max_examples=8)
 @given(program=st.one_of(cnn_program(), mlp_program()))
 def test_generated_programs_match_interpreter(program, platform, tmp_path_factory, matches):
     module, inputs = program
