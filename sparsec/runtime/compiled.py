@@ -29,7 +29,7 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from sparsec.lowering.pipelines import pipeline_spec, run_spec
-from sparsec.lowering.target import get_target
+from sparsec.lowering.target import get_target, host_target
 
 from . import cache
 from .abi import TensorSpec, aligned_empty, check_inputs
@@ -54,6 +54,9 @@ def build(module: ModuleOp, *, threads: int, target: str, profile: bool = False,
     from sparsec.lowering.nn_to_loops import ABI_ATTR, WEIGHTS_ATTR
 
     machine = get_target(target)
+    if machine.triple.split("-")[0] != host_target().triple.split("-")[0]:
+        raise ValueError(f"target {target!r} ({machine.triple}) cannot run in this process; "
+                         "compile for it ahead of time with .save(path, target=...)")
     spec = pipeline_spec("lower-to-llvm", threads, target)
     if profile:
         spec = spec.replace("convert-nn-to-loops{", "convert-nn-to-loops{profile=true ")

@@ -246,3 +246,13 @@ def test_missing_toolchain_fails_not_skips(platform_type):
     missing = platform_type("aarch64-linux-gnu", "no-such-cc", (), ("no-such-cc",), "", "")
     with pytest.raises(pytest.fail.Exception, match="missing no-such-cc: install"):
         missing.require()
+
+
+def test_jit_refuses_a_foreign_target(block_module):
+    from sparsec.lowering.target import host_target
+    from sparsec.runtime.compiled import compile as jit_compile
+
+    foreign = "x86_64-linux-gnu" if host_target().triple.startswith("aarch64") \
+        else "aarch64-linux-gnu:cortex-a76"
+    with pytest.raises(ValueError, match="cannot run in this process; compile for it ahead"):
+        jit_compile(block_module, target=foreign)
