@@ -190,7 +190,7 @@ def _save_outputs(path: str, outputs) -> None:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     """Ahead-of-time: model.o, model.h and model.weights for a target machine."""
-    from xdsl.utils.exceptions import ArgSpecParseError
+    from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException
 
     from sparsec.aot import save
     from sparsec.lowering.target import aot_target
@@ -202,10 +202,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if args.threads < 1:
         raise SparsecError(f"error: --threads must be >= 1, got {args.threads}")
     module = _read_module(args.file)
+    _main_signature(module)  # no @main: one clean error
     try:
         result = save(module, args.output, target=args.target, cpu=args.cpu,
                       threads=args.threads, passes=args.passes or "", source=args.file)
-    except (ValueError, ArgSpecParseError) as e:
+    except (ValueError, ArgSpecParseError, DiagnosticException) as e:
         raise SparsecError(f"error: {e}") from None
     except OSError as e:
         raise SparsecError(f"error: cannot write {args.output}: {e.strerror}") from None

@@ -232,13 +232,18 @@ def test_cli_compile(tmp_path, capsys):
     assert cli_main(["compile", source, "--target", "sparc-sun-solaris", "-o", str(out)]) == 1
     assert cli_main(["compile", source, "--cpu", "pentium", "-o", str(out)]) == 1
     assert cli_main(["compile", source, "--threads", "0", "-o", str(out)]) == 1
+    no_main = tmp_path / "no_main.mlir"
+    no_main.write_text("func.func @other(%x: tensor<2xf32>) -> tensor<2xf32> {\n"
+                       "  func.return %x : tensor<2xf32>\n}\n")
+    assert cli_main(["compile", str(no_main), "-o", str(out)]) == 1
     errors = capsys.readouterr().err.strip().splitlines()
     assert errors == [
         "error: unknown target triple 'sparc-sun-solaris' (known: aarch64-linux-gnu, "
         "x86_64-linux-gnu)",
         "error: unknown CPU 'pentium' for aarch64-linux-gnu (known: generic, cortex-a53, "
         "cortex-a72, cortex-a76, neoverse-n1, neoverse-v1, apple-m1)",
-        "error: --threads must be >= 1, got 0"]
+        "error: --threads must be >= 1, got 0",
+        "error: the module has no func.func @main"]
 
 
 def test_missing_toolchain_fails_not_skips(platform_type):
