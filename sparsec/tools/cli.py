@@ -217,7 +217,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     print(f"{result.header_path}")
     print(f"{result.weights_path} ({facts.weights_bytes} bytes of weights; workspace "
           f"{facts.workspace_bytes} bytes)")
-    print(f"link: cc app.c {result.object_path} {' '.join(result.libraries)}")
+    cc = "aarch64-linux-gnu-gcc" if result.target.triple.startswith("aarch64") else "cc"
+    print(f"link: {cc} app.c {result.object_path} {' '.join(result.libraries)}")
     return 0
 
 

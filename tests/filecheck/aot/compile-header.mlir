@@ -8,7 +8,7 @@
 // OUT:      model.o ({{[0-9]+}} bytes, aarch64-unknown-linux-gnu, cpu cortex-a76, 4 f32 lanes)
 // OUT-NEXT: model.h
 // OUT-NEXT: model.weights ({{[0-9]+}} bytes of weights; workspace {{[0-9]+}} bytes)
-// OUT-NEXT: link: cc app.c {{.*}}model.o -lm
+// OUT-NEXT: link: aarch64-linux-gnu-gcc app.c {{.*}}model.o -lm
 
 // ERR:     error: unknown target triple 'mips-linux-gnu' (known: aarch64-linux-gnu, x86_64-linux-gnu)
 // ERR-NOT: Traceback
