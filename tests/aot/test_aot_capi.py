@@ -261,3 +261,15 @@ def test_jit_refuses_a_foreign_target(block_module):
         else "aarch64-linux-gnu:cortex-a76"
     with pytest.raises(ValueError, match="cannot run in this process; compile for it ahead"):
         jit_compile(block_module, target=foreign)
+
+
+def test_object_is_position_independent(program, platform):
+    """A shared library only links from position-independent code (reloc="pic"): a
+    non-PIC x86-64 object fails here (absolute R_X86_64_32 relocations; checked by
+    building with reloc="static"). AArch64's small code model is PC-relative either way."""
+    library = program.result.directory / "libmodel.so"
+    done = subprocess.run([platform.cc, "-shared", "-o", str(library),
+                           str(program.result.object_path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert platform.symbols(library, "-D", "--defined-only") >= {"sc_model_create",
+                                                                "sc_model_run"}
