@@ -272,11 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="nn-dialect .mlir file ('-' for stdin)")
     p.add_argument("--target", default="aarch64-linux-gnu",
                    help="target triple: aarch64-linux-gnu (default) or x86_64-linux-gnu")
-    p.add_argument("--cpu", help="CPU to tune for and take the vector width from (aarch64: "
-                                 "generic (default), cortex-a53, cortex-a72, cortex-a76, "
-                                 "neoverse-n1, neoverse-v1, apple-m1; x86_64: x86-64-v3 "
-                                 "(default), haswell, znver2, znver3, x86-64-v4, "
-                                 "skylake-avx512, znver4)")
+    from sparsec.lowering.target import CPUS, DEFAULT_CPU
+
+    cpus = "; ".join(
+        f"{triple.split('-')[0]}: " + ", ".join(
+            f"{cpu} (default)" if cpu == DEFAULT_CPU[triple] else cpu for cpu in models)
+        for triple, models in CPUS.items())
+    p.add_argument("--cpu", help=f"CPU to tune for and take the vector width from ({cpus})")
     p.add_argument("--threads", type=int, default=1,
                    help="OpenMP threads the kernels use (default 1; > 1 links libgomp)")
     p.add_argument("-p", "--passes", help="pass spec run on the nn module before lowering "
