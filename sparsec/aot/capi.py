@@ -383,11 +383,14 @@ def _count(entry: dict) -> int:
 
 
 def _run(facts: ModelFacts) -> str:
+    """sc_model_run_buffers: every pointer checked (model, both arrays, each element),
+    index inputs range-checked, then @main; and sc_model_run, which packs its pointer
+    arguments into the two arrays."""
     n_in, n_out = len(facts.inputs), len(facts.outputs)
     lines = ["define i32 @sc_model_run_buffers(ptr %model, ptr %inputs, ptr %outputs) {",
              "entry:", "  %model.null = icmp eq ptr %model, null",
              "  br i1 %model.null, label %e.null, label %check.0"]
-    checks: list[tuple[str, str]] = []  # (value name, how it is loaded)
+    buffers: list[str] = []  # the loaded, checked input and output pointers, in order
     step = 0
 
     def guard(value: str) -> None:
@@ -406,7 +409,7 @@ def _run(facts: ModelFacts) -> str:
             lines.append(f"  %{array}.p{i} = getelementptr inbounds ptr, ptr %{array}, i64 {i}")
             lines.append(f"  %{array}.{i} = load ptr, ptr %{array}.p{i}, align 8")
             guard(f"%{array}.{i}")
-            checks.append((f"%{array}.{i}", array))
+            buffers.append(f"%{array}.{i}")
     for position, bound in sorted(facts.index_bounds.items()):
         entry = facts.inputs[position]
         kind = _INT_TYPES.get(entry["dtype"])
@@ -421,7 +424,7 @@ def _run(facts: ModelFacts) -> str:
               "  %weights = load ptr, ptr %wp, align 8",
               "  %ap = getelementptr inbounds %sc.model, ptr %model, i32 0, i32 2",
               "  %workspace = load ptr, ptr %ap, align 8"]
-    args = [f"ptr {name}" for name, _ in checks] + ["ptr %weights", "ptr %workspace"]
+    args = [f"ptr {name}" for name in buffers] + ["ptr %weights", "ptr %workspace"]
     lines += [f"  call void @{MAIN}({', '.join(args)})", "  ret i32 0",
               "e.null:", f"  ret i32 {_status(Status.NULL_ARGUMENT)}",
               "e.range:", f"  ret i32 {_status(Status.INPUT_RANGE)}", "}"]
