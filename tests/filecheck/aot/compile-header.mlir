@@ -4,6 +4,14 @@
 // RUN: filecheck %s < %t/model.h
 // RUN: not sparsec compile %s --target mips-linux-gnu -o %t.bad 2>&1 | filecheck %s --check-prefix=ERR
 // RUN: not sparsec compile %s --target x86_64-linux-gnu --cpu cortex-a76 -o %t.bad 2>&1 | filecheck %s --check-prefix=CPU
+// The lowering takes its vector width from the target (4 f32 lanes on NEON, 8 on AVX2).
+// RUN: sparsec opt -p 'convert-nn-to-loops{target="aarch64-linux-gnu:cortex-a76"}' %s | filecheck %s --check-prefix=NEON
+// RUN: sparsec opt -p 'convert-nn-to-loops{target="x86_64-linux-gnu"}' %s | filecheck %s --check-prefix=AVX2
+
+// NEON-NOT: vector<8xf32>
+// NEON:     vector.fma {{.*}} : vector<4xf32>
+// NEON-NOT: vector<8xf32>
+// AVX2:     vector.fma {{.*}} : vector<8xf32>
 
 // OUT:      model.o ({{[0-9]+}} bytes, aarch64-unknown-linux-gnu, cpu cortex-a76, 4 f32 lanes)
 // OUT-NEXT: model.h
