@@ -25,3 +25,13 @@ sparsec run build/demo/resnet18.fused.mlir --seed 0 --jit --bench
 
 step "ResNet-18 through the Python API (interpreter and sparsec.compile), against PyTorch"
 python scripts/demo_compare.py resnet18
+
+step "ResNet-18 ahead of time for AArch64 (cortex-a76): model.o + model.h + model.weights"
+aot=build/demo/resnet18-aarch64
+sparsec compile build/demo/resnet18.mlir --target aarch64-linux-gnu --cpu cortex-a76 -o "$aot"
+sed -n '/^ \* Usage:/,/^ \*\//p' "$aot/model.h"
+echo "NEON vector FMAs in model.o: $(aarch64-linux-gnu-objdump -d "$aot/model.o" | grep -cE 'fmla\s+v[0-9]+\.4s')"
+
+step "linked with aarch64-linux-gnu-gcc, run under qemu-aarch64, against the interpreter"
+aarch64-linux-gnu-gcc -O2 -I "$aot" examples/aot/run_model.c "$aot/model.o" -lm -o "$aot/run_model"
+python scripts/demo_aot.py build/demo/resnet18.mlir "$aot" "$aot/run_model"

@@ -10,6 +10,7 @@ pipeline is also registered as a pass (`PipelinePass`), so it can stand anywhere
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -38,8 +39,12 @@ PIPELINES: dict[str, str] = {
 
 
 def pipeline_spec(name: str, threads: int = 1, target: str = "host") -> str:
+    """The pass spec of a named pipeline. A target with characters the pass-spec syntax
+    does not take bare (`aarch64-linux-gnu:cortex-a76`) is quoted."""
     if name not in PIPELINES:
         raise ValueError(f"unknown pipeline {name!r} (known: {', '.join(PIPELINES)})")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", target):
+        target = '"' + target.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return PIPELINES[name] % {"threads": threads, "target": target}
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
 from sparsec.lowering.pipelines import pipeline_spec, run_spec
-from sparsec.lowering.target import get_target
+from sparsec.lowering.target import get_target, host_target
 
 from . import cache
 from .abi import TensorSpec, aligned_empty, check_inputs
@@ -54,6 +54,9 @@ def build(module: ModuleOp, *, threads: int, target: str, profile: bool = False,
     from sparsec.lowering.nn_to_loops import ABI_ATTR, WEIGHTS_ATTR
 
     machine = get_target(target)
+    if machine.triple.split("-")[0] != host_target().triple.split("-")[0]:
+        raise ValueError(f"target {target!r} ({machine.triple}) cannot run in this process; "
+                         "compile for it ahead of time with .save(path, target=...)")
     spec = pipeline_spec("lower-to-llvm", threads, target)
     if profile:
         spec = spec.replace("convert-nn-to-loops{", "convert-nn-to-loops{profile=true ")
@@ -157,6 +160,17 @@ class CompiledModel:
 
             outputs = [torch.from_numpy(o) for o in outputs]
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def save(self, path: Any, target: str = "aarch64-linux-gnu", cpu: str | None = None,
+             threads: int | None = None):
+        """Compile this model ahead of time for `target` (`aarch64-linux-gnu`,
+        `x86_64-linux-gnu`; `cpu` as `sparsec compile --cpu`) and write model.o, model.h
+        and model.weights into the directory `path`, with the passes and (by default)
+        the threads of this model. Returns a `sparsec.aot.AotResult`."""
+        from sparsec.aot import save
+
+        return save(self.module, path, target=target, cpu=cpu,
+                    threads=self.threads if threads is None else threads, passes=self.passes)
 
     # --- report ---
 

@@ -3,6 +3,7 @@
     sparsec import torchvision:resnet18 -o resnet18.mlir   # PyTorch / torch-dialect / ONNX -> nn
     sparsec opt --pass classify model.mlir                 # run passes, print IR (sparsec-opt)
     sparsec run model.mlir --seed 0                        # reference interpreter on @main
+    sparsec compile model.mlir --target aarch64-linux-gnu -o build/model   # .o + .h + weights
 
 Every error in the user's input is one `file:line:col: error: ...` message on stderr and
 exit code 1, never a traceback.
@@ -184,6 +185,43 @@ def _save_outputs(path: str, outputs) -> None:
     print(f"wrote {len(outputs)} output(s) to {path}")
 
 
+# --- sparsec compile --------------------------------------------------------------------
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    """Ahead-of-time: model.o, model.h and model.weights for a target machine."""
+    from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException
+
+    from sparsec.aot import save
+    from sparsec.lowering.target import aot_target
+
+    try:
+        aot_target(args.target, args.cpu)  # an unknown target fails before any work
+    except ValueError as e:
+        raise SparsecError(f"error: {e}") from None
+    if args.threads < 1:
+        raise SparsecError(f"error: --threads must be >= 1, got {args.threads}")
+    module = _read_module(args.file)
+    _main_signature(module)  # no @main: one clean error
+    try:
+        result = save(module, args.output, target=args.target, cpu=args.cpu,
+                      threads=args.threads, passes=args.passes or "", source=args.file)
+    except (ValueError, ArgSpecParseError, DiagnosticException) as e:
+        raise SparsecError(f"error: {e}") from None
+    except OSError as e:
+        raise SparsecError(f"error: cannot write {args.output}: {e.strerror}") from None
+    facts = result.facts
+    print(f"{result.object_path} ({result.object_path.stat().st_size} bytes, "
+          f"{result.target.triple}, cpu {result.target.cpu}, "
+          f"{result.target.vector_lanes} f32 lanes)")
+    print(f"{result.header_path}")
+    print(f"{result.weights_path} ({facts.weights_bytes} bytes of weights; workspace "
+          f"{facts.workspace_bytes} bytes)")
+    cc = "aarch64-linux-gnu-gcc" if result.target.triple.startswith("aarch64") else "cc"
+    print(f"link: {cc} app.c {result.object_path} {' '.join(result.libraries)}")
+    return 0
+
+
 # --- the driver -------------------------------------------------------------------------
 
 
@@ -225,6 +263,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", type=int, default=20, help="timed runs for --bench (default 20)")
     p.add_argument("--threads", type=int, default=1, help="threads for --jit (default 1)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "compile", help="ahead-of-time: model.o + model.h + model.weights for a target",
+        description="Compile @main ahead of time for a target machine and write DIR/model.o "
+                    "(position-independent ELF object exporting the C API), DIR/model.h "
+                    "(the API, shapes and sizes of every input and output, the link line) "
+                    "and DIR/model.weights (the weights behind a checked header).")
+    p.add_argument("file", help="nn-dialect .mlir file ('-' for stdin)")
+    p.add_argument("--target", default="aarch64-linux-gnu",
+                   help="target triple: aarch64-linux-gnu (default) or x86_64-linux-gnu")
+    from sparsec.lowering.target import CPUS, DEFAULT_CPU
+
+    cpus = "; ".join(
+        f"{triple.split('-')[0]}: " + ", ".join(
+            f"{cpu} (default)" if cpu == DEFAULT_CPU[triple] else cpu for cpu in models)
+        for triple, models in CPUS.items())
+    p.add_argument("--cpu", help=f"CPU to tune for and take the vector width from ({cpus})")
+    p.add_argument("--threads", type=int, default=1,
+                   help="OpenMP threads the kernels use (default 1; > 1 links libgomp)")
+    p.add_argument("-p", "--passes", help="pass spec run on the nn module before lowering "
+                                          "(e.g. fuse)")
+    p.add_argument("-o", "--output", required=True, metavar="DIR",
+                   help="output directory (created if needed)")
+    p.set_defaults(func=cmd_compile)
     return parser
 
 

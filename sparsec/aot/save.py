@@ -1,0 +1,108 @@
+"""The ahead-of-time stages, in order: nn module -> `lower-to-llvm{threads= target=}` (the
+JIT's pipeline, with the target's vector width) -> LLVM IR -> + C API -> object file; plus
+the header and the weights file.
+
+    result = save(module, "build/resnet18", target="aarch64-linux-gnu", cpu="cortex-a76")
+    result.object_path, result.header_path, result.weights_path
+
+The model id written into both the object and the weights file is the first 8 bytes of
+the SHA-256 of the model's LLVM IR: the IR fixes where every weight sits in the buffer, so
+weights are interchangeable exactly between objects compiled from the same IR.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from xdsl.dialects.builtin import ModuleOp
+
+from sparsec.lowering.pipelines import pipeline_spec, run_spec
+from sparsec.lowering.target import Target, aot_target
+
+from .capi import ModelFacts, capi_ir
+from .header import model_header
+from .objects import emit_object, link
+from .weights_file import write_weights
+
+OBJECT, HEADER, WEIGHTS = "model.o", "model.h", "model.weights"
+
+
+@dataclass(frozen=True)
+class AotResult:
+    directory: Path
+    target: Target
+    threads: int
+    facts: ModelFacts
+
+    @property
+    def object_path(self) -> Path:
+        return self.directory / OBJECT
+
+    @property
+    def header_path(self) -> Path:
+        return self.directory / HEADER
+
+    @property
+    def weights_path(self) -> Path:
+        return self.directory / WEIGHTS
+
+    @property
+    def libraries(self) -> list[str]:
+        """What to add to the link line after model.o."""
+        return link_libraries(self.threads)
+
+
+def link_libraries(threads: int) -> list[str]:
+    """-lm: LLVM may turn a math intrinsic it cannot expand inline into a libm call;
+    -fopenmp: the kernels of a multi-threaded model call libgomp."""
+    return (["-fopenmp"] if threads > 1 else []) + ["-lm"]
+
+
+def lower(module: ModuleOp, target: Target, threads: int, passes: str = "",
+          ) -> tuple[str, dict, np.ndarray]:
+    """The model's LLVM IR for `target`, its ABI and its weights buffer."""
+    from sparsec.lowering.llvm_ir import to_llvm_ir
+    from sparsec.lowering.nn_to_loops import ABI_ATTR, WEIGHTS_ATTR
+
+    spec = pipeline_spec("lower-to-llvm", threads, target.name)
+    if passes:
+        spec = f"{passes},{spec}"
+    lowered = module.clone()
+    run_spec(lowered, spec)
+    if os.environ.get("SPARSEC_VERIFY") == "1":  # the tests verify every lowered module
+        lowered.verify()
+    abi = json.loads(lowered.attributes[ABI_ATTR].data)  # type: ignore[attr-defined]
+    weights = np.asarray(lowered.attributes[WEIGHTS_ATTR].array).view(np.uint8)  # type: ignore
+    del lowered.attributes[WEIGHTS_ATTR]
+    return to_llvm_ir(lowered, target), abi, weights
+
+
+def model_id(ir: str) -> int:
+    return int.from_bytes(hashlib.sha256(ir.encode()).digest()[:8], "little")
+
+
+def save(module: ModuleOp, directory: str | Path, *, target: str = "aarch64-linux-gnu",
+         cpu: str | None = None, threads: int = 1, passes: str = "",
+         source: str = "") -> AotResult:
+    """Compile `module` for `target` (a triple, see `sparsec.lowering.target.aot_target`)
+    and write model.o, model.h and model.weights into `directory` (created if needed).
+    Raises ValueError for an unknown target or CPU, or threads < 1."""
+    machine = aot_target(target, cpu)
+    if threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    ir, abi, weights = lower(module, machine, threads, passes)
+    facts = ModelFacts.from_abi(abi, int(weights.size), model_id(ir))
+    data = emit_object(link(ir, capi_ir(facts)), machine)
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / OBJECT).write_bytes(data)
+    write_weights(out / WEIGHTS, weights, facts.model_id)
+    (out / HEADER).write_text(model_header(facts, target=target, cpu=machine.cpu,
+                                           threads=threads, libraries=link_libraries(threads),
+                                           source=source))
+    return AotResult(out, machine, threads, facts)
