@@ -87,7 +87,9 @@ class Graph:
     inputs: list[SSAValue]
     outputs: list[SSAValue]
     group: dict[Operation, str] = field(default_factory=dict)
-    """op -> the nn.fused group it came from (for the report)"""
+    """op -> the nn.fused group it came from (kernel planning follows the groups)"""
+    mappings: dict[str, str] = field(default_factory=dict)
+    """group name -> its fused mapping type, in block order"""
 
     def resolve(self, value: SSAValue) -> SSAValue:
         return self.alias.get(value, value)
@@ -118,8 +120,9 @@ def _flatten_block(graph: Graph, block: Block, group: str | None) -> list[SSAVal
         elif isinstance(op, nn.FusedOp):
             for arg, operand in zip(op.body.block.args, op.inputs, strict=True):
                 graph.alias[arg] = graph.resolve(operand)
-            name = f"fused_{len(set(graph.group.values()))}"
-            yielded = _flatten_block(graph, op.body.block, group or name)
+            name = group or f"fused_{len(graph.mappings)}"
+            graph.mappings.setdefault(name, op.mapping.data)
+            yielded = _flatten_block(graph, op.body.block, name)
             for result, value in zip(op.outputs, yielded, strict=True):
                 graph.alias[result] = value
         elif isinstance(op, nn.NNOperation):
@@ -252,10 +255,10 @@ def _kernel_bytes(plan: KernelPlan | CopyPlan, graph: Graph) -> int:
 
 
 def lower_module(module: ModuleOp, target: Target, threads: int = 1,
-                 profile: bool = False) -> None:
+                 profile: bool = False, fusion: bool = True) -> None:
     graph = flatten(module)
     fold_constants(graph)
-    plans: list[KernelPlan | CopyPlan] = list(plan_kernels(graph))
+    plans: list[KernelPlan | CopyPlan] = list(plan_kernels(graph, fusion))
     weights = Weights()
     copies: list[tuple[SSAValue, int]] = []
     storage = plan_storage(graph, plans, copies)  # type: ignore[arg-type]
@@ -285,6 +288,7 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
     module.attributes[WEIGHTS_ATTR] = ArrayResourceAttr.from_array(
         "__sparsec_weights", blob.view(np.int8))
     description = abi(graph, storage, kernels, plans)
+    description["fusion"] = fusion_summary(graph, kernels, plans, fusion)
     module.attributes[ABI_ATTR] = StringAttr(json.dumps(description, separators=(",", ":")))
 
 
@@ -445,18 +449,57 @@ def abi(graph: Graph, storage: StoragePlan, kernels: list[Kernel],
     }
 
 
+def fusion_summary(graph: Graph, kernels: list[Kernel], plans: list[KernelPlan | CopyPlan],
+                   fusion: bool) -> dict:
+    """How the kernels realise the fusion: the mode ("off": one kernel per op; "plan":
+    the module's nn.fused groups decide; "greedy": no groups, epilogues where the
+    generator can), each group with its ops, mapping type and the kernels it became
+    (more than one: the generator split it), and DNNFusion's Table 5 totals over the
+    nn ops: layers and intermediate bytes before and after fusion. "After" counts a
+    group once and only the group results used outside it."""
+    mode = "off" if not fusion else "plan" if graph.mappings else "greedy"
+    kernels_of: dict[str, list[str]] = {name: [] for name in graph.mappings}
+    for kernel, plan in zip(kernels, plans, strict=True):
+        for name in dict.fromkeys(graph.group[op] for op in plan.ops if op in graph.group):
+            kernels_of[name].append(kernel.name)
+    layers = [op for op in graph.ops if op.results[0] not in graph.constants]
+    used_outside: set[SSAValue] = set(graph.outputs)
+    for op in layers:
+        for operand in op.operands:
+            value = graph.resolve(operand)
+            home = graph.group.get(value.owner)  # type: ignore[arg-type]
+            if home is None or home != graph.group.get(op):
+                used_outside.add(value)
+    groups = []
+    for name, mapping in graph.mappings.items():
+        members = [op for op in layers if graph.group.get(op) == name]
+        groups.append({"name": name, "mapping": mapping, "ops": [op.name for op in members],
+                       "kernels": kernels_of[name]})
+    before = sum(nbytes(op.results[0]) for op in layers)
+    after = sum(nbytes(op.results[0]) for op in layers
+                if op not in graph.group or op.results[0] in used_outside)
+    return {"mode": mode, "groups": groups,
+            "layers_before": len(layers),
+            "layers_after": len(graph.mappings) + sum(op not in graph.group for op in layers),
+            "bytes_before": before, "bytes_after": after}
+
+
 @dataclass(frozen=True)
 class ConvertNNToLoopsPass(ModulePass):
     """Options: threads (kernels split their tiles over an OpenMP team of this size),
-    target (host, avx512, avx2, neon), profile (call sparsec_profile(i) after kernel i)."""
+    target (host, avx512, avx2, neon), profile (call sparsec_profile(i) after kernel i),
+    fusion (false: one kernel per nn op, no epilogues; the baseline fusion is measured
+    against. True: the nn.fused groups decide which ops share a kernel, or, in a module
+    without groups, greedy epilogues)."""
 
     name = "convert-nn-to-loops"
 
     threads: int = 1
     target: str = "host"
     profile: bool = False
+    fusion: bool = True
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.threads < 1:
             raise LoweringError("convert-nn-to-loops: threads must be >= 1")
-        lower_module(op, get_target(self.target), self.threads, self.profile)
+        lower_module(op, get_target(self.target), self.threads, self.profile, self.fusion)

@@ -3,6 +3,8 @@
 `plan_kernels` decides which ops share a kernel: a producer that can apply element-wise
 ops while its result is in registers (GEMM-based contractions, element-wise ops, batch
 norm, depthwise convolution) takes the chain of single-use element-wise ops after it.
+When the module carries `nn.fused` groups (the `fuse` pass), the plan decides what may
+share a kernel and the generator only how; with fusion off every op is a kernel.
 Reshapes are not kernels: they alias their input's buffer.
 """
 
@@ -101,12 +103,18 @@ def _takes_epilogue(op: Operation, resolve) -> Callable[[Operation, SSAValue], b
     return None
 
 
-def plan_kernels(graph) -> list[KernelPlan]:
+def plan_kernels(graph, fusion: bool = True) -> list[KernelPlan]:
     """One KernelPlan per kernel, in execution order (reshapes excluded: they alias).
 
     A consumer joins its producer's kernel when it is the only user of the chain value,
     the value is not an output, and the consumer's other operands already exist when the
-    producer runs (they are defined before it)."""
+    producer runs (they are defined before it). Which producer/consumer pairs may join:
+    - `fusion=False` (the paper's "OurB" baseline): none, one kernel per op;
+    - the module had `nn.fused` groups (`graph.group` not empty): only pairs of the same
+      group. An op outside every group is a kernel of its own, and a group the
+      generator cannot emit as one loop nest becomes several kernels (the ABI's
+      `fusion.groups[].kernels` lists them, the report shows the split);
+    - no groups: any pair the generator can fuse (greedy epilogues)."""
     resolve = graph.resolve
     position = {op.results[0]: i for i, op in enumerate(graph.ops)}
     uses: Counter[SSAValue] = Counter()
@@ -116,19 +124,26 @@ def plan_kernels(graph) -> list[KernelPlan]:
             uses[resolve(operand)] += 1
             users.setdefault(resolve(operand), []).append(op)
     outputs = set(graph.outputs)
+    group = graph.group
+
+    def allowed(producer: Operation, consumer: Operation) -> bool:
+        if not group:
+            return True
+        return group.get(producer) is not None and group.get(producer) == group.get(consumer)
+
     absorbed: set[Operation] = set()
     plans = []
     for index, op in enumerate(graph.ops):
         if op in absorbed or isinstance(op, nn.ReshapeOp) or op.results[0] in graph.constants:
             continue
         plan = KernelPlan(op)
-        accepts = _takes_epilogue(op, resolve)
+        accepts = _takes_epilogue(op, resolve) if fusion else None
         chain = op.results[0]
         while accepts is not None and uses[chain] == 1 and chain not in outputs:
             consumer = users[chain][0]
             others = [resolve(v) for v in consumer.operands if resolve(v) is not chain]
             ready = all(position.get(v, -1) < index for v in others)
-            if not ready or not accepts(consumer, chain):
+            if not ready or not allowed(op, consumer) or not accepts(consumer, chain):
                 break
             plan.epilogue.append(consumer)
             absorbed.add(consumer)
