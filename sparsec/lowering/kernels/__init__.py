@@ -66,7 +66,8 @@ def _emitters() -> dict[type[Operation], Callable[[Kernel, KernelPlan], None]]:
     }
     for kind in (*nn.UNARY_OPS, *nn.BINARY_OPS, nn.BatchNormOp):
         table[kind] = lambda k, plan: emit_elementwise(k, plan.op, plan.epilogue)
-    table[nn.Conv2dOp] = lambda k, plan: _gemm().emit_conv2d(k, plan.op, plan.epilogue)
+    table[nn.Conv2dOp] = lambda k, plan: _gemm().emit_conv2d(k, plan.op, plan.epilogue,
+                                                             plan.prologue)
     table[nn.LinearOp] = lambda k, plan: _gemm().emit_linear(k, plan.op, plan.epilogue)
     table[nn.MatmulOp] = lambda k, plan: _gemm().emit_matmul(k, plan.op, plan.epilogue)
     for kind in (nn.MaxPool2dOp, nn.AvgPool2dOp, nn.AdaptiveAvgPool2dOp):
@@ -103,6 +104,45 @@ def _takes_epilogue(op: Operation, resolve) -> Callable[[Operation, SSAValue], b
     return None
 
 
+def _prologue(op: Operation, graph, uses: Counter[SSAValue],
+              allowed: Callable[[Operation, Operation], bool]) -> list[Operation]:
+    """The element-wise ops of `op`'s group that a convolution applies to its input while
+    packing it: a chain p1 -> ... -> pm -> op where each link's value has the input's
+    shape, is used once, is no output, and its producer is an element-wise op of the
+    same group whose operands the packing loop can read (`gemm.prologue_supported`).
+    From op's input the chain walks back through the first operand of each link that
+    qualifies; p1 reads all of its operands."""
+    gemm = _gemm()
+    if not isinstance(op, nn.Conv2dOp) or not gemm.prologue_supported(op):
+        return []
+    resolve = graph.resolve
+    outputs = set(graph.outputs)
+    dims = tuple(op.input.type.get_shape())
+
+    def joins(value: SSAValue, consumer: Operation) -> bool:
+        producer = value.owner
+        return (isinstance(producer, Operation) and producer in graph.group
+                and allowed(producer, op) and is_elementwise(producer)
+                and uses[value] == 1 and value not in outputs
+                and value not in graph.constants
+                and tuple(value.type.get_shape()) == dims
+                and (consumer is op or can_extend(consumer, value, resolve))
+                and gemm.prologue_operands_supported(producer, dims, resolve))
+
+    chain: list[Operation] = []
+    consumer, value = op, resolve(op.input)
+    while joins(value, consumer):
+        producer = value.owner
+        assert isinstance(producer, Operation)
+        chain.insert(0, producer)
+        candidates = [resolve(v) for v in producer.operands]
+        following = next((v for v in candidates if joins(v, producer)), None)
+        if following is None:
+            break
+        consumer, value = producer, following
+    return chain
+
+
 def plan_kernels(graph, fusion: bool = True) -> list[KernelPlan]:
     """One KernelPlan per kernel, in execution order (reshapes excluded: they alias).
 
@@ -132,18 +172,26 @@ def plan_kernels(graph, fusion: bool = True) -> list[KernelPlan]:
         return group.get(producer) is not None and group.get(producer) == group.get(consumer)
 
     absorbed: set[Operation] = set()
+    prologues: dict[Operation, list[Operation]] = {}
+    if fusion and group:  # only a plan asks for prologues (greedy mode uses epilogues)
+        for op in graph.ops:
+            chain = _prologue(op, graph, uses, allowed)
+            if chain:
+                prologues[op] = chain
+                absorbed.update(chain)
     plans = []
     for index, op in enumerate(graph.ops):
         if op in absorbed or isinstance(op, nn.ReshapeOp) or op.results[0] in graph.constants:
             continue
-        plan = KernelPlan(op)
+        plan = KernelPlan(op, prologue=prologues.get(op, []))
         accepts = _takes_epilogue(op, resolve) if fusion else None
         chain = op.results[0]
         while accepts is not None and uses[chain] == 1 and chain not in outputs:
             consumer = users[chain][0]
             others = [resolve(v) for v in consumer.operands if resolve(v) is not chain]
             ready = all(position.get(v, -1) < index for v in others)
-            if not ready or not allowed(op, consumer) or not accepts(consumer, chain):
+            if not ready or consumer in absorbed or not allowed(op, consumer) \
+                    or not accepts(consumer, chain):
                 break
             plan.epilogue.append(consumer)
             absorbed.add(consumer)

@@ -220,14 +220,17 @@ def private_function(name: str, block: Block) -> func.FuncOp:
 
 @dataclass
 class KernelPlan:
-    """What one kernel computes: a main op plus the element-wise ops fused after it."""
+    """What one kernel computes: a main op, the element-wise ops fused after it
+    (`epilogue`, applied in registers before the store) and those fused before it
+    (`prologue`, applied to its input as it is read; a chain ending in the op's input)."""
 
     op: Operation
     epilogue: list[Operation] = field(default_factory=list)
+    prologue: list[Operation] = field(default_factory=list)
 
     @property
     def ops(self) -> list[Operation]:
-        return [self.op, *self.epilogue]
+        return [*self.prologue, self.op, *self.epilogue]
 
     @property
     def result(self) -> SSAValue:
