@@ -390,6 +390,7 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     out_dims = shape(result)
     accesses = [[o.access(k, out_dims) for o in step.operands] for step in steps]
     scratch = E.alloca(chunk * kc * nr)
+    blend = E.alloca(lanes) if prologue else None
     tile_buffer = Tile(E.alloca(mr * nr), mr, nv, lanes)
     # partial sums of every micro-tile of a tile, between K blocks: plain vector loads and
     # stores (the output's partial vectors would need masked stores, slow on AMD Zen)
@@ -445,7 +446,10 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
                                                        mask, 0.0))
                 value = step.apply(E, value, values)
             assert value is not None
-            return E.select(mask, value, E.const(0.0, VectorType(f32, [lanes])))
+            # zero the padding lanes: a store and a masked reload (a lane-wise select of
+            # an i1 vector does not lower), which LLVM turns into a blend
+            E.vstore(value, blend, 0)
+            return _load(E, blend, 0, mask, lanes)
 
         def pack(c0: Index, channels: Index) -> None:
             """scratch[p][kk][nr] = the im2col rows of channels c0.. for this chunk's
