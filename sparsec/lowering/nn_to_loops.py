@@ -185,11 +185,14 @@ def nbytes(value: SSAValue) -> int:
 
 
 def plan_storage(graph: Graph, kernels: list[KernelPlan],
-                 copies: list[tuple[SSAValue, int]]) -> StoragePlan:
+                 copies: list[tuple[SSAValue, int]],
+                 copied_reshapes: set[Operation] | None = None) -> StoragePlan:
     """Storage of every value the kernels read or write. `copies` (value, output index)
     are appended: outputs that must be copied out of another buffer. Constants go to the
     weights buffer only if a kernel reads them as they are (`build_main`): most are read
-    packed."""
+    packed. Reshapes alias their input, except `copied_reshapes` (kernels that copy
+    from a folded view: their input has no buffer)."""
+    copied_reshapes = copied_reshapes or set()
     root: dict[SSAValue, SSAValue] = {}
 
     def find(value: SSAValue) -> SSAValue:
@@ -198,7 +201,8 @@ def plan_storage(graph: Graph, kernels: list[KernelPlan],
         return value
 
     for op in graph.ops:
-        if isinstance(op, nn.ReshapeOp) and op.result not in graph.constants:
+        if isinstance(op, nn.ReshapeOp) and op.result not in graph.constants \
+                and op not in copied_reshapes:
             root[op.result] = find(graph.resolve(op.input))
 
     storage: dict[SSAValue, Storage] = {}
@@ -258,10 +262,12 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
                  profile: bool = False, fusion: bool = True) -> None:
     graph = flatten(module)
     fold_constants(graph)
-    plans: list[KernelPlan | CopyPlan] = list(plan_kernels(graph, fusion))
+    kernel_plans, folding = plan_kernels(graph, fusion)
+    plans: list[KernelPlan | CopyPlan] = list(kernel_plans)
     weights = Weights()
     copies: list[tuple[SSAValue, int]] = []
-    storage = plan_storage(graph, plans, copies)  # type: ignore[arg-type]
+    storage = plan_storage(graph, plans, copies,  # type: ignore[arg-type]
+                           folding.copied_reshapes)
     plans += [CopyPlan(value, index) for value, index in copies]
 
     used: dict[str, int] = {}
@@ -271,7 +277,7 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
         count = used.get(plan.label, 0)
         used[plan.label] = count + 1
         kernel = Kernel(f"{plan.label}_{count}", plan.ops, target, weights, graph.constants,
-                        graph.resolve, threads, library)
+                        graph.resolve, threads, library, folding.views, folding.copies)
         emit_kernel(kernel, plan)
         kernels.append(kernel)
 

@@ -30,6 +30,7 @@ from .elementwise import (
     emit_upsample_nearest,
 )
 from .epilogue import can_extend, is_elementwise
+from .views import Folding, emit_view_copy, fold_views
 
 
 def _gemm():
@@ -85,6 +86,10 @@ EMITTERS = _emitters()
 def emit_kernel(k: Kernel, plan: KernelPlan | CopyPlan) -> None:
     if isinstance(plan, CopyPlan):
         emit_copy_plan(k, plan.value, plan.index)
+        return
+    view = k.copies.get(plan.op.results[0])
+    if view is not None:  # data movement whose input is a folded view: one strided copy
+        emit_view_copy(k, plan.op, view)
         return
     emitter = EMITTERS.get(type(plan.op))
     if emitter is None:
@@ -143,7 +148,7 @@ def _prologue(op: Operation, graph, uses: Counter[SSAValue],
     return chain
 
 
-def plan_kernels(graph, fusion: bool = True) -> list[KernelPlan]:
+def plan_kernels(graph, fusion: bool = True) -> tuple[list[KernelPlan], Folding]:
     """One KernelPlan per kernel, in execution order (reshapes excluded: they alias).
 
     A consumer joins its producer's kernel when it is the only user of the chain value,
@@ -154,7 +159,9 @@ def plan_kernels(graph, fusion: bool = True) -> list[KernelPlan]:
       group. An op outside every group is a kernel of its own, and a group the
       generator cannot emit as one loop nest becomes several kernels (the ABI's
       `fusion.groups[].kernels` lists them, the report shows the split);
-    - no groups: any pair the generator can fuse (greedy epilogues)."""
+    - no groups: any pair the generator can fuse (greedy epilogues).
+    With groups, a group's data movement is then folded into its consumers' index maps
+    (`views.fold_views`)."""
     resolve = graph.resolve
     position = {op.results[0]: i for i, op in enumerate(graph.ops)}
     uses: Counter[SSAValue] = Counter()
@@ -197,7 +204,9 @@ def plan_kernels(graph, fusion: bool = True) -> list[KernelPlan]:
             absorbed.add(consumer)
             chain = consumer.results[0]
         plans.append(plan)
-    return plans
+    if fusion and group:
+        return fold_views(graph, plans)
+    return plans, Folding({}, {}, set())
 
 
 __all__ = ["EMITTERS", "LoweringError", "emit_kernel", "plan_kernels"]

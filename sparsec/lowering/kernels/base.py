@@ -133,8 +133,13 @@ class Kernel:
 
     def __init__(self, name: str, ops: list[Operation], target: Target, weights: Weights,
                  constants: dict[SSAValue, np.ndarray], resolve: Callable[[SSAValue], SSAValue],
-                 threads: int, library: Library | None = None):
+                 threads: int, library: Library | None = None, views: dict | None = None,
+                 copies: dict | None = None):
         self.name = name
+        self.views = views or {}
+        """value -> View: folded data movement, read through its index map"""
+        self.copies = copies or {}
+        """value -> View: data movement materialised by a copy from a folded view"""
         self.library = library if library is not None else Library()
         self.ops = ops
         self.target = target
@@ -227,10 +232,12 @@ class KernelPlan:
     op: Operation
     epilogue: list[Operation] = field(default_factory=list)
     prologue: list[Operation] = field(default_factory=list)
+    views: list[Operation] = field(default_factory=list)
+    """Data movement folded into this kernel's index maps (`views.fold_views`)."""
 
     @property
     def ops(self) -> list[Operation]:
-        return [*self.prologue, self.op, *self.epilogue]
+        return [*self.views, *self.prologue, self.op, *self.epilogue]
 
     @property
     def result(self) -> SSAValue:
