@@ -76,7 +76,8 @@ def _emitters() -> dict[type[Operation], Callable[[Kernel, KernelPlan], None]]:
     for kind in (nn.ReduceSumOp, nn.ReduceMeanOp, nn.ReduceMaxOp):
         table[kind] = lambda k, plan: _reductions().emit_reduce(k, plan.op)
     table[nn.SoftmaxOp] = lambda k, plan: _reductions().emit_softmax(k, plan.op)
-    table[nn.LayerNormOp] = lambda k, plan: _reductions().emit_layer_norm(k, plan.op)
+    table[nn.LayerNormOp] = lambda k, plan: _reductions().emit_layer_norm(k, plan.op,
+                                                                          plan.prologue)
     return table
 
 
@@ -111,14 +112,18 @@ def _takes_epilogue(op: Operation, resolve) -> Callable[[Operation, SSAValue], b
 
 def _prologue(op: Operation, graph, uses: Counter[SSAValue],
               allowed: Callable[[Operation, Operation], bool]) -> list[Operation]:
-    """The element-wise ops of `op`'s group that a convolution applies to its input while
-    packing it: a chain p1 -> ... -> pm -> op where each link's value has the input's
-    shape, is used once, is no output, and its producer is an element-wise op of the
-    same group whose operands the packing loop can read (`gemm.prologue_supported`).
-    From op's input the chain walks back through the first operand of each link that
+    """The element-wise ops of `op`'s group that `op` applies to its input as it reads
+    it: a convolution while packing its im2col panels (`gemm.prologue_supported`), a
+    layer_norm in its row loops. A chain p1 -> ... -> pm -> op where each link's value
+    has the input's shape, is used once, is no output, and its producer is an
+    element-wise op of the same group whose operands the reading loop can index. From
+    op's input the chain walks back through the first operand of each link that
     qualifies; p1 reads all of its operands."""
-    gemm = _gemm()
-    if not isinstance(op, nn.Conv2dOp) or not gemm.prologue_supported(op):
+    if isinstance(op, nn.Conv2dOp) and _gemm().prologue_supported(op):
+        supported = _gemm().prologue_operands_supported
+    elif isinstance(op, nn.LayerNormOp):
+        supported = _reductions().prologue_operands_supported
+    else:
         return []
     resolve = graph.resolve
     outputs = set(graph.outputs)
@@ -132,7 +137,7 @@ def _prologue(op: Operation, graph, uses: Counter[SSAValue],
                 and value not in graph.constants
                 and tuple(value.type.get_shape()) == dims
                 and (consumer is op or can_extend(consumer, value, resolve))
-                and gemm.prologue_operands_supported(producer, dims, resolve))
+                and supported(producer, dims, resolve))
 
     chain: list[Operation] = []
     consumer, value = op, resolve(op.input)

@@ -9,13 +9,13 @@ accumulates together. Softmax and layer norm work on rows [outer, n, inner] the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from math import prod
 
 from xdsl.dialects import arith
 from xdsl.dialects import math as xmath
 from xdsl.dialects.builtin import AnyFloat, IntegerType, VectorType
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 
 from sparsec.dialects import nn
 
@@ -305,16 +305,34 @@ def _softmax_columns(k: Kernel, x: SSAValue, y: SSAValue, base: Index, n: int, i
         chunk(full, E.prefix_mask(inner - full, lanes))
 
 
-def emit_layer_norm(k: Kernel, op: nn.LayerNormOp) -> None:
+def prologue_operands_supported(producer: Operation, dims: Sequence[int], resolve) -> bool:
+    """Can layer_norm's row loops read every operand of the element-wise `producer` at a
+    flat input index? Each must have the input's shape, or be a one-element constant."""
+    from .epilogue import BINARY, UNARY
+
+    if not isinstance(producer, UNARY + BINARY) or dims[-1] == 1:
+        return False
+    return all(shape(v) == tuple(dims) or prod(shape(v)) == 1 for v in producer.operands)
+
+
+def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation] = ()) -> None:
     """Per row of n = numel(weight) elements: mean, biased variance of the centred row,
-    y = (x - mean) * rstd * weight + bias (the interpreter's order)."""
+    y = (x - mean) * rstd * weight + bias (the interpreter's order). A `prologue`
+    (element-wise ops whose chain ends in the input, e.g. a residual add) is evaluated
+    wherever x is read: the three passes over a row recompute it instead of storing it."""
+    from .elementwise import _read
+    from .epilogue import chain_steps
+
     E = k.E
     dims = shape(op.input)
     n = prod(shape(op.weight))
     rows = prod(dims) // n
-    x, y = k.buffer(op.input), k.buffer(op.result)
+    steps = list(chain_steps(k, prologue, None))
+    accesses = [[o.access(k, dims) for o in step.operands] for step in steps]
+    x = None if prologue else k.buffer(op.input)
+    y = k.buffer(op.result)
     w, b = k.buffer(op.weight), k.buffer(op.bias)
-    element = x.type.element_type  # type: ignore[attr-defined]
+    element = y.type.element_type  # type: ignore[attr-defined]
     lanes = k.lanes
     vtype = VectorType(element, [lanes])
     full = n - n % lanes
@@ -336,6 +354,14 @@ def emit_layer_norm(k: Kernel, op: nn.LayerNormOp) -> None:
             return E.reduce("add", acc)
 
         def load(index: Index, mask: SSAValue | None) -> SSAValue:
+            if x is None:
+                value: SSAValue | None = None
+                for step, step_accesses in zip(steps, accesses, strict=True):
+                    values = [_read(k, a, E.iadd(a.offset, index), a.strides[-1], lanes, mask,
+                                    element) for a in step_accesses]
+                    value = step.apply(E, value, values)
+                assert value is not None
+                return value
             if mask is None:
                 return E.vload(x, index, lanes)
             return E.vload_masked(x, index, mask, zero)

@@ -91,3 +91,29 @@ func.func @main(%x: tensor<1x2x4x4xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4
 // CHECK:        func.call @batch_norm_relu_0(%x, %{{.*}}, %{{.*}}, %output0)
 // CHECK:        func.call @conv2d_0(%{{.*}}, %output0, %output1,
 // CHECK-NEXT:   func.return
+
+// -----
+
+// Shuffle folded into the consumer's index map: {reshape, transpose, add} is one
+// element-wise kernel that reads the matmul's result (1x8x16 viewed as 1x8x2x8, then
+// permuted to 1x2x8x8) at strides (., 8, 16, 1): a row of 8 is one vector load.
+func.func @main(%x: tensor<1x8x16xf32>, %w: tensor<16x16xf32>, %y: tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32> {
+  %m = nn.matmul %x, %w : (tensor<1x8x16xf32>, tensor<16x16xf32>) -> tensor<1x8x16xf32>
+  %r = nn.reshape %m : (tensor<1x8x16xf32>) -> tensor<1x8x2x8xf32>
+  %t = nn.transpose %r {permutation = array<i64: 0, 2, 1, 3>} : (tensor<1x8x2x8xf32>) -> tensor<1x2x8x8xf32>
+  %a = nn.add %t, %y : (tensor<1x2x8x8xf32>, tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32>
+  func.return %a : tensor<1x2x8x8xf32>
+}
+
+// CHECK:      \22kernels\22:[\22reshape_transpose_add_0\22]
+// CHECK:      func.func @main(
+// CHECK:        func.call @matmul_0(
+// CHECK:        func.call @reshape_transpose_add_0(
+// CHECK-NEXT:   func.return
+// CHECK:      func.func private @reshape_transpose_add_0(
+// CHECK:        scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:          scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:            vector.load %{{.*}}[%{{.*}}] : memref<128xf32>, vector<8xf32>
+// CHECK-NEXT:       vector.load %{{.*}}[%{{.*}}] : memref<128xf32>, vector<8xf32>
+// CHECK-NEXT:       arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
+// CHECK-NEXT:       vector.store
