@@ -145,12 +145,17 @@ def test_a_split_group_is_recorded_and_reported():
     assert "layers: 3 -> 1" in out.getvalue()
 
 
-def test_depthwise_convolutions_take_no_prologue():
-    f = Fn((1, 4, 6, 6))
-    x = f(nn.ReluOp(f.args[0]))
-    dw = f(nn.Conv2dOp(x, f.const((4, 1, 3, 3)), None, padding=(1, 1), groups=4))
+@pytest.mark.parametrize("stride", [1, 2])
+def test_depthwise_convolutions_apply_the_prologue_while_padding(stride):
+    """MobileNet's {batch_norm, relu6, depthwise conv}: the prologue runs as each input
+    plane is copied into its zero-bordered scratch plane (batch_norm(0) is not 0: the
+    border must stay 0)."""
+    f = Fn((1, 4, 7, 9))
+    x = f(nn.ClampOp(f.bn(f.args[0]), 0.0, 6.0))
+    dw = f(nn.Conv2dOp(x, f.const((4, 1, 3, 3)), None, stride=(stride, stride),
+                       padding=(1, 1), groups=4))
     compiled = run(fused(f.module(dw)))
-    assert [k["ops"] for k in compiled.kernels] == [["nn.relu"], ["nn.conv2d"]]
+    assert [k["ops"] for k in compiled.kernels] == [["nn.batch_norm", "nn.clamp", "nn.conv2d"]]
 
 
 # --- Reorganize / Shuffle folded into index maps -------------------------------------------

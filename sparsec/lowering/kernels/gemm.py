@@ -83,12 +83,10 @@ def epilogue_supported(producer: Operation, consumer: Operation, chain: SSAValue
 
 
 def prologue_supported(op: nn.Conv2dOp) -> bool:
-    """Can this convolution apply element-wise ops to its input while packing it? The
-    im2col (GEMM) path can, in f32; the depthwise window kernel cannot."""
-    _, c_in, _, _ = shape(op.input)
-    groups = op.groups.value.data
-    return isinstance(op.input.type.get_element_type(), type(f32)) and \
-        not (groups > 1 and c_in == groups)
+    """Can this convolution apply element-wise ops to its input as it reads it? In f32:
+    the im2col (GEMM) path while packing panels, the depthwise window kernel while
+    copying each input plane into its padded plane."""
+    return isinstance(op.input.type.get_element_type(), type(f32))
 
 
 def prologue_operands_supported(producer: Operation, dims: Sequence[int], resolve) -> bool:
@@ -300,11 +298,9 @@ def emit_conv2d(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     _, c_in, _, _ = shape(op.input)
     groups = op.groups.value.data
     if groups > 1 and c_in == groups:
-        if prologue:
-            raise k.fail("depthwise convolutions take no prologue")
         from .pooling import emit_depthwise
 
-        emit_depthwise(k, op, epilogue)
+        emit_depthwise(k, op, epilogue, prologue)
         return
     _conv_gemm(k, op, epilogue, prologue)
 
