@@ -186,24 +186,31 @@ def nbytes(value: SSAValue) -> int:
 
 def plan_storage(graph: Graph, kernels: list[KernelPlan],
                  copies: list[tuple[SSAValue, int]],
-                 copied_reshapes: set[Operation] | None = None) -> StoragePlan:
+                 copied_reshapes: set[Operation] | None = None,
+                 slices: dict[SSAValue, tuple[SSAValue, int]] | None = None) -> StoragePlan:
     """Storage of every value the kernels read or write. `copies` (value, output index)
     are appended: outputs that must be copied out of another buffer. Constants go to the
     weights buffer only if a kernel reads them as they are (`build_main`): most are read
     packed. Reshapes alias their input, except `copied_reshapes` (kernels that copy
-    from a folded view: their input has no buffer)."""
+    from a folded view: their input has no buffer). `slices` (value -> concat result,
+    byte offset): a concat's input lives inside the concat's buffer (written in place)."""
     copied_reshapes = copied_reshapes or set()
-    root: dict[SSAValue, SSAValue] = {}
+    root: dict[SSAValue, tuple[SSAValue, int]] = dict(slices or {})
+
+    def find_offset(value: SSAValue) -> tuple[SSAValue, int]:
+        offset = 0
+        while value in root:
+            value, step = root[value]
+            offset += step
+        return value, offset
 
     def find(value: SSAValue) -> SSAValue:
-        while value in root:
-            value = root[value]
-        return value
+        return find_offset(value)[0]
 
     for op in graph.ops:
         if isinstance(op, nn.ReshapeOp) and op.result not in graph.constants \
                 and op not in copied_reshapes:
-            root[op.result] = find(graph.resolve(op.input))
+            root[op.result] = (graph.resolve(op.input), 0)
 
     storage: dict[SSAValue, Storage] = {}
     for index, value in enumerate(graph.inputs):
@@ -240,9 +247,11 @@ def plan_storage(graph: Graph, kernels: list[KernelPlan],
 
     resolved = {}
     for value in {*storage, *root, *(graph.resolve(v) for op in graph.ops for v in op.operands)}:
-        base = find(value)
+        base, offset = find_offset(value)
         if base in storage:
-            resolved[value] = storage[base]
+            place = storage[base]
+            assert offset == 0 or place.kind == "arena", "a concat in place outside the arena"
+            resolved[value] = Storage(place.kind, place.index + offset) if offset else place
     return StoragePlan(resolved, plan.size, plan.floor, plan.total)
 
 
@@ -267,7 +276,7 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
     weights = Weights()
     copies: list[tuple[SSAValue, int]] = []
     storage = plan_storage(graph, plans, copies,  # type: ignore[arg-type]
-                           folding.copied_reshapes)
+                           folding.copied_reshapes, folding.slices)
     plans += [CopyPlan(value, index) for value, index in copies]
 
     used: dict[str, int] = {}

@@ -224,3 +224,18 @@ def test_layer_norm_takes_the_residual_add_as_prologue():
     s = f(nn.AddOp(x, y))
     compiled = run(fused(f.module(f(nn.LayerNormOp(s, f.const((20,)), f.const((20,)))))))
     assert [k["ops"] for k in compiled.kernels] == [["nn.add", "nn.layer_norm"]]
+
+
+def test_concat_inputs_are_written_in_place():
+    """{conv2d, relu, sigmoid, concat, exp}: the conv kernel and the sigmoid kernel store
+    straight into their slices of the concat's buffer; the concat is no kernel."""
+    f = Fn((1, 3, 5, 6))
+    x = f.args[0]
+    r = f(nn.ReluOp(f.conv(x, 4)))
+    s = f(nn.SigmoidOp(x))
+    c = f(nn.ConcatOp([r, s], 1))
+    compiled = run(fused(f.module(f(nn.ExpOp(c)))))
+    ops = [k["ops"] for k in compiled.kernels]
+    assert not any(k == ["nn.concat"] for k in ops)
+    assert sum("nn.concat" in k for k in ops) == 1
+    assert compiled.arena["total"] < 7 * 30 * 4 + 64  # the concat's buffer (aligned) alone

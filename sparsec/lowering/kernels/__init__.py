@@ -30,7 +30,7 @@ from .elementwise import (
     emit_upsample_nearest,
 )
 from .epilogue import can_extend, is_elementwise
-from .views import Folding, emit_view_copy, fold_views
+from .views import Folding, concat_in_place, emit_view_copy, fold_views
 
 
 def _gemm():
@@ -210,7 +210,8 @@ def plan_kernels(graph, fusion: bool = True) -> tuple[list[KernelPlan], Folding]
             chain = consumer.results[0]
         plans.append(plan)
     if fusion and group:
-        return fold_views(graph, plans)
+        plans, folding = fold_views(graph, plans)
+        return concat_in_place(graph, plans, folding), folding
     return plans, Folding({}, {}, set())
 
 

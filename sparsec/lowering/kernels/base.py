@@ -234,10 +234,12 @@ class KernelPlan:
     prologue: list[Operation] = field(default_factory=list)
     views: list[Operation] = field(default_factory=list)
     """Data movement folded into this kernel's index maps (`views.fold_views`)."""
+    stores: list[Operation] = field(default_factory=list)
+    """Concats this kernel's store realises: it writes into its slice of their buffer."""
 
     @property
     def ops(self) -> list[Operation]:
-        return [*self.views, *self.prologue, self.op, *self.epilogue]
+        return [*self.views, *self.prologue, self.op, *self.epilogue, *self.stores]
 
     @property
     def result(self) -> SSAValue:

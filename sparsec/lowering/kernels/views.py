@@ -18,7 +18,8 @@ slices becomes one loop nest. Only kernels planned from `nn.fused` groups fold v
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from math import prod
 from typing import TYPE_CHECKING
 
 from xdsl.ir import Operation, SSAValue
@@ -115,11 +116,13 @@ def view_of(op: Operation, source: View) -> View | None:
 class Folding:
     """The outcome of `fold_views`: the views of folded values (no buffer of their own),
     the views of materialised data movement whose input is folded (copied from the
-    base), and the reshapes that became copy kernels."""
+    base), the reshapes that became copy kernels, and the concats written in place."""
 
     views: dict[SSAValue, View]
     copies: dict[SSAValue, View]
     copied_reshapes: set[Operation]
+    slices: dict[SSAValue, tuple[SSAValue, int]] = field(default_factory=dict)
+    """concat input -> (concat result, byte offset): written in place (`concat_in_place`)"""
 
 
 def fold_views(graph, plans: list[KernelPlan]) -> tuple[list[KernelPlan], Folding]:
@@ -204,6 +207,51 @@ def _folded_inputs(ops: Sequence[Operation], folded: set[Operation], resolve,
             found.add(owner)  # type: ignore[arg-type]
             stack += [resolve(v).owner for v in owner.operands]  # type: ignore[union-attr]
     return sorted(found, key=position.__getitem__)
+
+
+def concat_in_place(graph, plans: list[KernelPlan], folding: Folding) -> list[KernelPlan]:
+    """Concats of a group whose inputs are each written by a kernel: those kernels store
+    straight into their slice of the concat's buffer (DNNFusion's "data aggregation ->
+    loop joint"; a storage decision, so the writers may belong to other groups), and the
+    concat is no kernel. Only where a slice is one
+    contiguous run (every dim before the axis is 1), the concat's buffer is in the arena
+    (no output, also not through reshapes), and no input is an input, a constant, an
+    output, a view, or an input of another such concat."""
+    resolve = graph.resolve
+    outputs = set(graph.outputs)
+    writer = {plan.result: plan for plan in plans}
+    users: dict[SSAValue, list[Operation]] = {}
+    for op in graph.ops:
+        for operand in op.operands:
+            users.setdefault(resolve(operand), []).append(op)
+
+    def reaches_output(value: SSAValue) -> bool:
+        if value in outputs:
+            return True
+        return any(isinstance(u, nn.ReshapeOp) and reaches_output(u.result)
+                   for u in users.get(value, []))
+
+    removed: set[Operation] = set()
+    for op in graph.ops:
+        if not isinstance(op, nn.ConcatOp) or op not in graph.group or \
+                op.result not in writer or reaches_output(op.result):
+            continue
+        dims = shape(op.result)
+        axis = op.axis.value.data % len(dims)
+        inputs = [resolve(v) for v in op.inputs]
+        if prod(dims[:axis]) != 1 or len(set(inputs)) != len(inputs) or any(
+                v not in writer or v in outputs or v in folding.slices or v in folding.views
+                for v in inputs):
+            continue
+        itemsize = op.result.type.get_element_type().bitwidth // 8  # type: ignore
+        position = 0
+        for value in inputs:
+            folding.slices[value] = (op.result, position * prod(dims[axis + 1:]) * itemsize)
+            position += shape(value)[axis]
+        last = max((writer[v] for v in inputs), key=plans.index)
+        last.stores.append(op)
+        removed.add(op)
+    return [plan for plan in plans if plan.op not in removed]
 
 
 def emit_view_copy(k: Kernel, op: Operation, view: View) -> None:

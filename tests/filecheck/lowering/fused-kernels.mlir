@@ -117,3 +117,29 @@ func.func @main(%x: tensor<1x8x16xf32>, %w: tensor<16x16xf32>, %y: tensor<1x2x8x
 // CHECK-NEXT:       vector.load %{{.*}}[%{{.*}}] : memref<128xf32>, vector<8xf32>
 // CHECK-NEXT:       arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
 // CHECK-NEXT:       vector.store
+
+// -----
+
+// A concat written in place: the convolution (4 channels of 30) and the sigmoid (3
+// channels) store straight into their slices of the concat's arena buffer, at bytes 0
+// and 480; the concat is no kernel, and exp reads the whole 210 floats.
+func.func @main(%x: tensor<1x3x5x6xf32>) -> tensor<1x7x5x6xf32> {
+  %w = nn.constant dense<0.5> : tensor<4x3x3x3xf32>
+  %c = nn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 1, 1, 1, 1>, dilation = array<i64: 1, 1>, groups = 1 : i64} : (tensor<1x3x5x6xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x5x6xf32>
+  %r = nn.relu %c : (tensor<1x4x5x6xf32>) -> tensor<1x4x5x6xf32>
+  %s = nn.sigmoid %x : (tensor<1x3x5x6xf32>) -> tensor<1x3x5x6xf32>
+  %k = nn.concat %r, %s {axis = 1 : i64} : (tensor<1x4x5x6xf32>, tensor<1x3x5x6xf32>) -> tensor<1x7x5x6xf32>
+  %e = nn.exp %k : (tensor<1x7x5x6xf32>) -> tensor<1x7x5x6xf32>
+  func.return %e : tensor<1x7x5x6xf32>
+}
+
+// CHECK:      func.func @main(%x: memref<90xf32>, %output0: memref<210xf32>, %weights: memref<{{[0-9]+}}xi8>, %arena: memref<896xi8>)
+// CHECK:        %[[C0:.*]] = arith.constant 0 : index
+// CHECK:        %[[R:.*]] = memref.view %arena[%[[C0]]][] : memref<896xi8> to memref<120xf32>
+// CHECK:        func.call @conv2d_relu_0(%{{.*}}, %x, %[[R]], %{{.*}}, %{{.*}})
+// CHECK-NEXT:   %[[C480:.*]] = arith.constant 480 : index
+// CHECK-NEXT:   %[[S:.*]] = memref.view %arena[%[[C480]]][] : memref<896xi8> to memref<90xf32>
+// CHECK-NEXT:   func.call @sigmoid_concat_0(%x, %[[S]])
+// CHECK:        %[[K:.*]] = memref.view %arena[%[[C0]]][] : memref<896xi8> to memref<210xf32>
+// CHECK-NEXT:   func.call @exp_0(%[[K]], %output0)
+// CHECK-NEXT:   func.return
