@@ -41,9 +41,10 @@ DEFAULT_PASSES = ""
 None by default: without `nn.fused` groups the code generator fuses greedily (a
 contraction or element-wise op takes the chain of element-wise ops after it), and on the
 benchmark models that is as fast as the plan-driven kernels of `passes="algebraic,fuse"`
-or faster: DNNFusion's plans put One-to-One prologues (batch_norm, relu) in front of
-convolutions, which the generator still emits as a kernel of their own
-(benchmarks/README.md, "Fusion"). `fusion=False` is the unfused baseline."""
+(benchmarks/README.md, "Fusion"): DNNFusion's groups often start with the previous
+layer's element-wise tail, which the generator must split off when that value is also
+used outside the group (a residual), leaving the layer itself without an epilogue.
+`passes="algebraic,fuse"` is the DNNFusion pipeline; `fusion=False` the unfused baseline."""
 
 
 @dataclass
