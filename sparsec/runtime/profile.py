@@ -8,8 +8,10 @@ For a yellow cell the planner asks `latency(group + candidate)` and `latency(gro
 `latency(candidate)`. Each is answered by building the operators as a standalone module
 with their real shapes and weights (`outline.extract_group`: one `nn.fused`, so the code
 generator emits it as the plan would), compiling it with the JIT for this machine and
-timing `RUNS` calls after `WARMUP` (the median, in ms). Outcomes go to an on-disk
-`ProfileDatabase`, so the next plan of the same operators is a lookup.
+timing it (`JitOracle.measure`: the native entry point called in batches of about
+`BATCH_MS`, the median per call over `RUNS` batches). Outcomes go to an on-disk
+`ProfileDatabase`, so the next plan of the same operators is a lookup. On a busy
+machine a decision can go either way between runs; the database makes it stick.
 
 The key of an entry (`latency_key`) is what decides the latency and nothing else: the
 operator kinds in order, how their operands connect (inside the group, an input, a
