@@ -239,3 +239,42 @@ def test_concat_inputs_are_written_in_place():
     assert not any(k == ["nn.concat"] for k in ops)
     assert sum("nn.concat" in k for k in ops) == 1
     assert compiled.arena["total"] < 7 * 30 * 4 + 64  # the concat's buffer (aligned) alone
+
+
+class FusionAlwaysPays:
+    def latency(self, ops):
+        return 1.0
+
+
+def test_the_patterns_tvm_cannot_fuse_run_fused():
+    """DNNFusion §5's three patterns, planned with every yellow cell fused, then compiled
+    from the plan: ConvTranspose is not an nn op, so Conv+ReLU+Concat;
+    MatMul+Reshape+Transpose+Add (the yellow cell fuses: one group, whose add reads the
+    GEMM's result through the permuted view); Sub+Pow+ReduceMean+Add+Sqrt (TinyBERT's
+    variance). Each is one group and the code matches the interpreter. The last group is
+    split into three kernels (sub+pow, the reduction, add+sqrt): the generator has no
+    prologues or epilogues for reductions yet, and the summary records the split."""
+    f = Fn((1, 3, 5, 6), (1, 3, 5, 6))
+    x, y = f.args
+    conv_relu_concat = f.module(f(nn.ConcatOp([f(nn.ReluOp(f.conv(x, 4))), y], 1)))
+
+    f = Fn((1, 8, 16), (1, 2, 8, 8))
+    x, y = f.args
+    mm = f(nn.MatmulOp(x, f.const((16, 16))))
+    heads = f(nn.TransposeOp(f(nn.ReshapeOp(mm, (1, 8, 2, 8))), (0, 2, 1, 3)))
+    matmul_reshape_transpose_add = f.module(f(nn.AddOp(heads, y)))
+
+    f = Fn((1, 8, 16), (1, 8, 16))
+    x, mean = f.args
+    d = f(nn.PowOp(f(nn.SubOp(x, mean)), f.const((), 2.0, 2.0)))
+    var = f(nn.ReduceMeanOp(d, [-1], keepdim=True))
+    sub_pow_mean_add_sqrt = f.module(f(nn.SqrtOp(f(nn.AddOp(var, f.const((), 1e-5, 1e-5))))))
+
+    for module in (conv_relu_concat, matmul_reshape_transpose_add, sub_pow_mean_add_sqrt):
+        fuse(module, oracle=FusionAlwaysPays())
+        compiled = run(module)
+        (group,) = compiled.fusion_summary["groups"]
+        assert len(group["ops"]) >= 3
+    assert [k["ops"] for k in compiled.kernels] == [
+        ["nn.sub", "nn.pow"], ["nn.reduce_mean"], ["nn.add", "nn.sqrt"]]
+    assert len(group["kernels"]) == 3
