@@ -278,3 +278,4 @@ def test_the_patterns_tvm_cannot_fuse_run_fused():
     assert [k["ops"] for k in compiled.kernels] == [
         ["nn.sub", "nn.pow"], ["nn.reduce_mean"], ["nn.add", "nn.sqrt"]]
     assert len(group["kernels"]) == 3
+

@@ -357,8 +357,9 @@ def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation]
             if x is None:
                 value: SSAValue | None = None
                 for step, step_accesses in zip(steps, accesses, strict=True):
-                    values = [_read(k, a, E.iadd(a.offset, index), a.strides[-1], lanes, mask,
-                                    element) for a in step_accesses]
+                    values = [_read(k, a, E.iadd(a.offset, index) if any(a.strides)
+                                    else a.offset, a.strides[-1], lanes, mask, element)
+                              for a in step_accesses]  # one element: always its offset
                     value = step.apply(E, value, values)
                 assert value is not None
                 return value
