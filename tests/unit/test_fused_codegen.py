@@ -252,8 +252,8 @@ def test_the_patterns_tvm_cannot_fuse_run_fused():
     MatMul+Reshape+Transpose+Add (the yellow cell fuses: one group, whose add reads the
     GEMM's result through the permuted view); Sub+Pow+ReduceMean+Add+Sqrt (TinyBERT's
     variance). Each is one group and the code matches the interpreter. The last group is
-    split into three kernels (sub+pow, the reduction, add+sqrt): the generator has no
-    prologues or epilogues for reductions yet, and the summary records the split."""
+    two kernels, sub+pow and the reduction with add+sqrt as its epilogue: reductions take
+    no prologue yet, and the summary records the split."""
     f = Fn((1, 3, 5, 6), (1, 3, 5, 6))
     x, y = f.args
     conv_relu_concat = f.module(f(nn.ConcatOp([f(nn.ReluOp(f.conv(x, 4))), y], 1)))
@@ -276,6 +276,18 @@ def test_the_patterns_tvm_cannot_fuse_run_fused():
         (group,) = compiled.fusion_summary["groups"]
         assert len(group["ops"]) >= 3
     assert [k["ops"] for k in compiled.kernels] == [
-        ["nn.sub", "nn.pow"], ["nn.reduce_mean"], ["nn.add", "nn.sqrt"]]
-    assert len(group["kernels"]) == 3
+        ["nn.sub", "nn.pow"], ["nn.reduce_mean", "nn.add", "nn.sqrt"]]
+    assert len(group["kernels"]) == 2
 
+
+
+@pytest.mark.parametrize("axis", [-1, 1])
+def test_a_reduction_takes_its_element_wise_epilogue(axis):
+    """reduce_sum over the last dim (a row reduction, scalar results) or a middle one
+    (neighbouring outputs in one vector), then + a tensor of the result's shape, then
+    tanh: one kernel."""
+    f = Fn((2, 6, 11), (2, 1, 11) if axis == 1 else (2, 6, 1))
+    x, y = f.args
+    r = f(nn.ReduceSumOp(f(nn.ExpOp(x)), [axis], keepdim=True))
+    compiled = run(fused(f.module(f(nn.TanhOp(f(nn.AddOp(r, y)))))))
+    assert ["nn.reduce_sum", "nn.add", "nn.tanh"] in [k["ops"] for k in compiled.kernels]

@@ -74,7 +74,7 @@ def _emitters() -> dict[type[Operation], Callable[[Kernel, KernelPlan], None]]:
     for kind in (nn.MaxPool2dOp, nn.AvgPool2dOp, nn.AdaptiveAvgPool2dOp):
         table[kind] = lambda k, plan: _pooling().emit_pooling(k, plan.op)
     for kind in (nn.ReduceSumOp, nn.ReduceMeanOp, nn.ReduceMaxOp):
-        table[kind] = lambda k, plan: _reductions().emit_reduce(k, plan.op)
+        table[kind] = lambda k, plan: _reductions().emit_reduce(k, plan.op, plan.epilogue)
     table[nn.SoftmaxOp] = lambda k, plan: _reductions().emit_softmax(k, plan.op)
     table[nn.LayerNormOp] = lambda k, plan: _reductions().emit_layer_norm(k, plan.op,
                                                                           plan.prologue)
@@ -98,9 +98,15 @@ def emit_kernel(k: Kernel, plan: KernelPlan | CopyPlan) -> None:
     emitter(k, plan)
 
 
-def _takes_epilogue(op: Operation, resolve) -> Callable[[Operation, SSAValue], bool] | None:
+def _takes_epilogue(op: Operation, resolve, plan_mode: bool = False
+                    ) -> Callable[[Operation, SSAValue], bool] | None:
     """For a producer that can apply element-wise ops in registers, the test of which
-    consumers it can take; None for ops that cannot."""
+    consumers it can take; None for ops that cannot. Reductions take epilogues only when
+    a fusion plan asks for them (`plan_mode`)."""
+    if plan_mode and isinstance(op, nn.ReduceSumOp | nn.ReduceMeanOp | nn.ReduceMaxOp):
+        return lambda consumer, chain: (can_extend(consumer, chain, resolve)
+                                        and _reductions().epilogue_supported(consumer, chain,
+                                                                             resolve))
     if is_elementwise(op):
         return lambda consumer, chain: can_extend(consumer, chain, resolve)
     if isinstance(op, nn.Conv2dOp | nn.LinearOp | nn.MatmulOp):
@@ -196,7 +202,7 @@ def plan_kernels(graph, fusion: bool = True) -> tuple[list[KernelPlan], Folding]
         if op in absorbed or isinstance(op, nn.ReshapeOp) or op.results[0] in graph.constants:
             continue
         plan = KernelPlan(op, prologue=prologues.get(op, []))
-        accepts = _takes_epilogue(op, resolve) if fusion else None
+        accepts = _takes_epilogue(op, resolve, bool(group)) if fusion else None
         chain = op.results[0]
         while accepts is not None and uses[chain] == 1 and chain not in outputs:
             consumer = users[chain][0]
