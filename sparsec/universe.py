@@ -34,9 +34,11 @@ def _classify() -> type[ModulePass]:
 
 
 def _fuse() -> type[ModulePass]:
-    from sparsec.transforms.fusion import FusePass
+    """`fuse` with the runtime's JIT cost oracle for `fuse{profile=true}` (transforms
+    never import the runtime; the registry, above both, connects them)."""
+    from sparsec.runtime.profile import ProfilingFusePass
 
-    return FusePass
+    return ProfilingFusePass
 
 
 def _sparsify() -> type[ModulePass]:

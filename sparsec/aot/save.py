@@ -64,12 +64,12 @@ def link_libraries(threads: int) -> list[str]:
 
 
 def lower(module: ModuleOp, target: Target, threads: int, passes: str = "",
-          ) -> tuple[str, dict, np.ndarray]:
+          fusion: bool = True) -> tuple[str, dict, np.ndarray]:
     """The model's LLVM IR for `target`, its ABI and its weights buffer."""
     from sparsec.lowering.llvm_ir import to_llvm_ir
     from sparsec.lowering.nn_to_loops import ABI_ATTR, WEIGHTS_ATTR
 
-    spec = pipeline_spec("lower-to-llvm", threads, target.name)
+    spec = pipeline_spec("lower-to-llvm", threads, target.name, fusion)
     if passes:
         spec = f"{passes},{spec}"
     lowered = module.clone()
@@ -88,14 +88,14 @@ def model_id(ir: str) -> int:
 
 def save(module: ModuleOp, directory: str | Path, *, target: str = "aarch64-linux-gnu",
          cpu: str | None = None, threads: int = 1, passes: str = "",
-         source: str = "") -> AotResult:
+         source: str = "", fusion: bool = True) -> AotResult:
     """Compile `module` for `target` (a triple, see `sparsec.lowering.target.aot_target`)
     and write model.o, model.h and model.weights into `directory` (created if needed).
     Raises ValueError for an unknown target or CPU, or threads < 1."""
     machine = aot_target(target, cpu)
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
-    ir, abi, weights = lower(module, machine, threads, passes)
+    ir, abi, weights = lower(module, machine, threads, passes, fusion)
     facts = ModelFacts.from_abi(abi, int(weights.size), model_id(ir))
     data = emit_object(link(ir, capi_ir(facts)), machine)
     out = Path(directory)

@@ -87,7 +87,9 @@ class Graph:
     inputs: list[SSAValue]
     outputs: list[SSAValue]
     group: dict[Operation, str] = field(default_factory=dict)
-    """op -> the nn.fused group it came from (for the report)"""
+    """op -> the nn.fused group it came from (kernel planning follows the groups)"""
+    mappings: dict[str, str] = field(default_factory=dict)
+    """group name -> its fused mapping type, in block order"""
 
     def resolve(self, value: SSAValue) -> SSAValue:
         return self.alias.get(value, value)
@@ -118,8 +120,9 @@ def _flatten_block(graph: Graph, block: Block, group: str | None) -> list[SSAVal
         elif isinstance(op, nn.FusedOp):
             for arg, operand in zip(op.body.block.args, op.inputs, strict=True):
                 graph.alias[arg] = graph.resolve(operand)
-            name = f"fused_{len(set(graph.group.values()))}"
-            yielded = _flatten_block(graph, op.body.block, group or name)
+            name = group or f"fused_{len(graph.mappings)}"
+            graph.mappings.setdefault(name, op.mapping.data)
+            yielded = _flatten_block(graph, op.body.block, name)
             for result, value in zip(op.outputs, yielded, strict=True):
                 graph.alias[result] = value
         elif isinstance(op, nn.NNOperation):
@@ -182,21 +185,32 @@ def nbytes(value: SSAValue) -> int:
 
 
 def plan_storage(graph: Graph, kernels: list[KernelPlan],
-                 copies: list[tuple[SSAValue, int]]) -> StoragePlan:
+                 copies: list[tuple[SSAValue, int]],
+                 copied_reshapes: set[Operation] | None = None,
+                 slices: dict[SSAValue, tuple[SSAValue, int]] | None = None) -> StoragePlan:
     """Storage of every value the kernels read or write. `copies` (value, output index)
     are appended: outputs that must be copied out of another buffer. Constants go to the
     weights buffer only if a kernel reads them as they are (`build_main`): most are read
-    packed."""
-    root: dict[SSAValue, SSAValue] = {}
+    packed. Reshapes alias their input, except `copied_reshapes` (kernels that copy
+    from a folded view: their input has no buffer). `slices` (value -> concat result,
+    byte offset): a concat's input lives inside the concat's buffer (written in place)."""
+    copied_reshapes = copied_reshapes or set()
+    root: dict[SSAValue, tuple[SSAValue, int]] = dict(slices or {})
+
+    def find_offset(value: SSAValue) -> tuple[SSAValue, int]:
+        offset = 0
+        while value in root:
+            value, step = root[value]
+            offset += step
+        return value, offset
 
     def find(value: SSAValue) -> SSAValue:
-        while value in root:
-            value = root[value]
-        return value
+        return find_offset(value)[0]
 
     for op in graph.ops:
-        if isinstance(op, nn.ReshapeOp) and op.result not in graph.constants:
-            root[op.result] = find(graph.resolve(op.input))
+        if isinstance(op, nn.ReshapeOp) and op.result not in graph.constants \
+                and op not in copied_reshapes:
+            root[op.result] = (graph.resolve(op.input), 0)
 
     storage: dict[SSAValue, Storage] = {}
     for index, value in enumerate(graph.inputs):
@@ -233,9 +247,11 @@ def plan_storage(graph: Graph, kernels: list[KernelPlan],
 
     resolved = {}
     for value in {*storage, *root, *(graph.resolve(v) for op in graph.ops for v in op.operands)}:
-        base = find(value)
+        base, offset = find_offset(value)
         if base in storage:
-            resolved[value] = storage[base]
+            place = storage[base]
+            assert offset == 0 or place.kind == "arena", "a concat in place outside the arena"
+            resolved[value] = Storage(place.kind, place.index + offset) if offset else place
     return StoragePlan(resolved, plan.size, plan.floor, plan.total)
 
 
@@ -252,13 +268,15 @@ def _kernel_bytes(plan: KernelPlan | CopyPlan, graph: Graph) -> int:
 
 
 def lower_module(module: ModuleOp, target: Target, threads: int = 1,
-                 profile: bool = False) -> None:
+                 profile: bool = False, fusion: bool = True) -> None:
     graph = flatten(module)
     fold_constants(graph)
-    plans: list[KernelPlan | CopyPlan] = list(plan_kernels(graph))
+    kernel_plans, folding = plan_kernels(graph, fusion)
+    plans: list[KernelPlan | CopyPlan] = list(kernel_plans)
     weights = Weights()
     copies: list[tuple[SSAValue, int]] = []
-    storage = plan_storage(graph, plans, copies)  # type: ignore[arg-type]
+    storage = plan_storage(graph, plans, copies,  # type: ignore[arg-type]
+                           folding.copied_reshapes, folding.slices)
     plans += [CopyPlan(value, index) for value, index in copies]
 
     used: dict[str, int] = {}
@@ -268,7 +286,7 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
         count = used.get(plan.label, 0)
         used[plan.label] = count + 1
         kernel = Kernel(f"{plan.label}_{count}", plan.ops, target, weights, graph.constants,
-                        graph.resolve, threads, library)
+                        graph.resolve, threads, library, folding.views, folding.copies)
         emit_kernel(kernel, plan)
         kernels.append(kernel)
 
@@ -285,6 +303,7 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
     module.attributes[WEIGHTS_ATTR] = ArrayResourceAttr.from_array(
         "__sparsec_weights", blob.view(np.int8))
     description = abi(graph, storage, kernels, plans)
+    description["fusion"] = fusion_summary(graph, kernels, plans, fusion)
     module.attributes[ABI_ATTR] = StringAttr(json.dumps(description, separators=(",", ":")))
 
 
@@ -445,18 +464,57 @@ def abi(graph: Graph, storage: StoragePlan, kernels: list[Kernel],
     }
 
 
+def fusion_summary(graph: Graph, kernels: list[Kernel], plans: list[KernelPlan | CopyPlan],
+                   fusion: bool) -> dict:
+    """How the kernels realise the fusion: the mode ("off": one kernel per op; "plan":
+    the module's nn.fused groups decide; "greedy": no groups, epilogues where the
+    generator can), each group with its ops, mapping type and the kernels it became
+    (more than one: the generator split it), and DNNFusion's Table 5 totals over the
+    nn ops: layers and intermediate bytes before and after fusion. "After" counts a
+    group once and only the group results used outside it."""
+    mode = "off" if not fusion else "plan" if graph.mappings else "greedy"
+    kernels_of: dict[str, list[str]] = {name: [] for name in graph.mappings}
+    for kernel, plan in zip(kernels, plans, strict=True):
+        for name in dict.fromkeys(graph.group[op] for op in plan.ops if op in graph.group):
+            kernels_of[name].append(kernel.name)
+    layers = [op for op in graph.ops if op.results[0] not in graph.constants]
+    used_outside: set[SSAValue] = set(graph.outputs)
+    for op in layers:
+        for operand in op.operands:
+            value = graph.resolve(operand)
+            home = graph.group.get(value.owner)  # type: ignore[arg-type]
+            if home is None or home != graph.group.get(op):
+                used_outside.add(value)
+    groups = []
+    for name, mapping in graph.mappings.items():
+        members = [op for op in layers if graph.group.get(op) == name]
+        groups.append({"name": name, "mapping": mapping, "ops": [op.name for op in members],
+                       "kernels": kernels_of[name]})
+    before = sum(nbytes(op.results[0]) for op in layers)
+    after = sum(nbytes(op.results[0]) for op in layers
+                if op not in graph.group or op.results[0] in used_outside)
+    return {"mode": mode, "groups": groups,
+            "layers_before": len(layers),
+            "layers_after": len(graph.mappings) + sum(op not in graph.group for op in layers),
+            "bytes_before": before, "bytes_after": after}
+
+
 @dataclass(frozen=True)
 class ConvertNNToLoopsPass(ModulePass):
     """Options: threads (kernels split their tiles over an OpenMP team of this size),
-    target (host, avx512, avx2, neon), profile (call sparsec_profile(i) after kernel i)."""
+    target (host, avx512, avx2, neon), profile (call sparsec_profile(i) after kernel i),
+    fusion (false: one kernel per nn op, no epilogues; the baseline fusion is measured
+    against. True: the nn.fused groups decide which ops share a kernel, or, in a module
+    without groups, greedy epilogues)."""
 
     name = "convert-nn-to-loops"
 
     threads: int = 1
     target: str = "host"
     profile: bool = False
+    fusion: bool = True
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if self.threads < 1:
             raise LoweringError("convert-nn-to-loops: threads must be >= 1")
-        lower_module(op, get_target(self.target), self.threads, self.profile)
+        lower_module(op, get_target(self.target), self.threads, self.profile, self.fusion)

@@ -30,22 +30,25 @@ LOOPS_TO_LLVM = ",".join([
 ])
 
 PIPELINES: dict[str, str] = {
-    "lower-to-loops": "convert-nn-to-loops{threads=%(threads)s target=%(target)s}",
+    "lower-to-loops": "convert-nn-to-loops{threads=%(threads)s target=%(target)s "
+                      "fusion=%(fusion)s}",
     "loops-to-llvm": LOOPS_TO_LLVM,
-    "lower-to-llvm": "convert-nn-to-loops{threads=%(threads)s target=%(target)s},"
-                     + LOOPS_TO_LLVM,
+    "lower-to-llvm": "convert-nn-to-loops{threads=%(threads)s target=%(target)s "
+                     "fusion=%(fusion)s}," + LOOPS_TO_LLVM,
 }
-"""name -> pass spec; `%(threads)s` and `%(target)s` are the pipeline's options."""
+"""name -> pass spec; `%(threads)s`, `%(target)s` and `%(fusion)s` are the pipeline's
+options (`lower-to-llvm{fusion=false}`: one kernel per nn op, the unfused baseline)."""
 
 
-def pipeline_spec(name: str, threads: int = 1, target: str = "host") -> str:
+def pipeline_spec(name: str, threads: int = 1, target: str = "host", fusion: bool = True) -> str:
     """The pass spec of a named pipeline. A target with characters the pass-spec syntax
     does not take bare (`aarch64-linux-gnu:cortex-a76`) is quoted."""
     if name not in PIPELINES:
         raise ValueError(f"unknown pipeline {name!r} (known: {', '.join(PIPELINES)})")
     if not re.fullmatch(r"[A-Za-z0-9_-]+", target):
         target = '"' + target.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return PIPELINES[name] % {"threads": threads, "target": target}
+    return PIPELINES[name] % {"threads": threads, "target": target,
+                              "fusion": "true" if fusion else "false"}
 
 
 def run_spec(module: ModuleOp, spec: str, ctx: Context | None = None) -> None:
@@ -63,9 +66,10 @@ class PipelinePass(ModulePass):
 
     threads: int = 1
     target: str = "host"
+    fusion: bool = True
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        run_spec(op, pipeline_spec(self.name, self.threads, self.target), ctx)
+        run_spec(op, pipeline_spec(self.name, self.threads, self.target, self.fusion), ctx)
 
 
 def pipeline_pass(name: str) -> type[ModulePass]:

@@ -36,7 +36,15 @@ from .abi import TensorSpec, aligned_empty, check_inputs
 from .jit import NativeModule
 
 DEFAULT_PASSES = ""
-"""Passes run on the nn module before lowering when `compile` is not given `passes`."""
+"""Passes run on the nn module before lowering when `compile` is not given `passes`.
+
+None by default: without `nn.fused` groups the code generator fuses greedily (a
+contraction or element-wise op takes the chain of element-wise ops after it), and on the
+benchmark models that is as fast as the plan-driven kernels of `passes="algebraic,fuse"`
+(benchmarks/README.md, "Fusion"): DNNFusion's groups often start with the previous
+layer's element-wise tail, which the generator must split off when that value is also
+used outside the group (a residual), leaving the layer itself without an epilogue.
+`passes="algebraic,fuse"` is the DNNFusion pipeline; `fusion=False` the unfused baseline."""
 
 
 @dataclass
@@ -48,7 +56,7 @@ class Artifact:
 
 
 def build(module: ModuleOp, *, threads: int, target: str, profile: bool = False,
-          passes: str = "", use_cache: bool = True) -> Artifact:
+          passes: str = "", use_cache: bool = True, fusion: bool = True) -> Artifact:
     """Lower a (cloned) nn module to machine code, or load it from the cache."""
     from sparsec.lowering.llvm_ir import to_llvm_ir
     from sparsec.lowering.nn_to_loops import ABI_ATTR, WEIGHTS_ATTR
@@ -57,7 +65,7 @@ def build(module: ModuleOp, *, threads: int, target: str, profile: bool = False,
     if machine.triple.split("-")[0] != host_target().triple.split("-")[0]:
         raise ValueError(f"target {target!r} ({machine.triple}) cannot run in this process; "
                          "compile for it ahead of time with .save(path, target=...)")
-    spec = pipeline_spec("lower-to-llvm", threads, target)
+    spec = pipeline_spec("lower-to-llvm", threads, target, fusion)
     if profile:
         spec = spec.replace("convert-nn-to-loops{", "convert-nn-to-loops{profile=true ")
     if passes:
@@ -105,11 +113,12 @@ class CompiledModel:
     """A compiled nn module. Call it with the inputs of `@main`."""
 
     def __init__(self, module: ModuleOp, artifact: Artifact, *, threads: int, target: str,
-                 passes: str):
+                 passes: str, fusion: bool = True):
         self.module = module
         self.threads = threads
         self.target = target
         self.passes = passes
+        self.fusion = fusion
         self._artifact = artifact
         self._profiled: Artifact | None = None
         abi = artifact.abi
@@ -132,6 +141,12 @@ class CompiledModel:
     @property
     def kernels(self) -> list[dict]:
         return list(self._artifact.abi["kernels"])
+
+    @property
+    def fusion_summary(self) -> dict:
+        """The fusion the kernels realise: mode, groups (ops, mapping type, kernels) and
+        layers and intermediate bytes before/after (`nn_to_loops.fusion_summary`)."""
+        return dict(self._artifact.abi.get("fusion", {}))
 
     def _function(self, artifact: Artifact):
         count = len(self.inputs) + len(self.outputs) + 2
@@ -165,12 +180,13 @@ class CompiledModel:
              threads: int | None = None):
         """Compile this model ahead of time for `target` (`aarch64-linux-gnu`,
         `x86_64-linux-gnu`; `cpu` as `sparsec compile --cpu`) and write model.o, model.h
-        and model.weights into the directory `path`, with the passes and (by default)
-        the threads of this model. Returns a `sparsec.aot.AotResult`."""
+        and model.weights into the directory `path`, with the passes, the fusion mode and
+        (by default) the threads of this model. Returns a `sparsec.aot.AotResult`."""
         from sparsec.aot import save
 
         return save(self.module, path, target=target, cpu=cpu,
-                    threads=self.threads if threads is None else threads, passes=self.passes)
+                    threads=self.threads if threads is None else threads, passes=self.passes,
+                    fusion=self.fusion)
 
     # --- report ---
 
@@ -180,7 +196,7 @@ class CompiledModel:
         if self._profiled is None:
             _register_profile_hook()
             self._profiled = build(self.module, threads=self.threads, target=self.target,
-                                   profile=True, passes=self.passes)
+                                   profile=True, passes=self.passes, fusion=self.fusion)
         entry = self._function(self._profiled)
         if not inputs:
             inputs = tuple(_example(spec) for spec in self.inputs)
@@ -219,8 +235,26 @@ class CompiledModel:
         lines.append(f"arena {arena['bytes'] / 1e6:.2f} MB (floor {arena['floor'] / 1e6:.2f} MB,"
                      f" sum of intermediates {arena['total'] / 1e6:.2f} MB); weights "
                      f"{self._artifact.weights.nbytes / 1e6:.2f} MB; threads {self.threads}")
+        lines += fusion_lines(self.fusion_summary)
         print("\n".join(lines), file=file)
         return rows
+
+
+def fusion_lines(summary: dict) -> list[str]:
+    """The fusion part of the report: each group with its mapping type, ops and kernels
+    (a group the generator split into several kernels says so), and the totals."""
+    if not summary:
+        return []
+    lines = [f"fusion: {summary['mode']}"]
+    for group in summary["groups"]:
+        kernels = group["kernels"]
+        split = f"; split into {len(kernels)} kernels" if len(kernels) > 1 else ""
+        lines.append(f"  {group['name']} ({group['mapping']}{split}): "
+                     f"{', '.join(op.removeprefix('nn.') for op in group['ops'])}")
+    before, after = summary["bytes_before"], summary["bytes_after"]
+    lines.append(f"layers: {summary['layers_before']} -> {summary['layers_after']}; "
+                 f"intermediate bytes: {before} -> {after}")
+    return lines
 
 
 def _example(spec: TensorSpec) -> np.ndarray:
@@ -232,10 +266,12 @@ def _example(spec: TensorSpec) -> np.ndarray:
 
 def compile(model_or_module: Any, example_inputs: Sequence[Any] | None = None, *,
             passes: str | None = None, threads: int | None = None,
-            target: str = "host") -> CompiledModel:
+            target: str = "host", fusion: bool = True) -> CompiledModel:
     """Compile an nn module (or a torch.nn.Module, imported with `example_inputs`) for the
-    host CPU. `passes`: a pass spec run on the nn module first (default: none);
-    `threads`: OpenMP threads the kernels use (default 1)."""
+    host CPU. `passes`: a pass spec run on the nn module first (default: none, see
+    DEFAULT_PASSES; `"algebraic,fuse"` makes DNNFusion's plan drive the kernels);
+    `threads`: OpenMP threads the kernels use (default 1); `fusion=False`: one kernel
+    per nn op (`convert-nn-to-loops{fusion=false}`), the baseline to measure fusion by."""
     if isinstance(model_or_module, ModuleOp):
         module = model_or_module
     else:
@@ -248,5 +284,6 @@ def compile(model_or_module: Any, example_inputs: Sequence[Any] | None = None, *
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     passes = DEFAULT_PASSES if passes is None else passes
-    artifact = build(module, threads=threads, target=target, passes=passes)
-    return CompiledModel(module, artifact, threads=threads, target=target, passes=passes)
+    artifact = build(module, threads=threads, target=target, passes=passes, fusion=fusion)
+    return CompiledModel(module, artifact, threads=threads, target=target, passes=passes,
+                         fusion=fusion)

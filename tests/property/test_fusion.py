@@ -1,5 +1,6 @@
 """`fuse` on random DAGs of nn operators: semantics kept bit for bit, groups convex,
-the pass idempotent.
+the pass idempotent; and the code generated from the fused module (one kernel per group
+where the generator can) and with fusion off agrees with the interpreter.
 
 Programs are drawn as data (a list of steps over a pool of values, each step reading any
 earlier value, so residual edges are common) and then built. Operators: element-wise
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from xdsl.dialects.builtin import ModuleOp, TensorType, f32
 from xdsl.dialects.func import FuncOp, ReturnOp
@@ -20,8 +21,9 @@ from xdsl.ir import Block, Region
 
 from sparsec.dialects import nn
 from sparsec.interpreters import interpret
+from sparsec.runtime.compiled import compile as jit_compile
 from sparsec.textio import print_module
-from sparsec.transforms.fusion import fusion_report, plan_module
+from sparsec.transforms.fusion import fuse, fusion_report, plan_module
 from sparsec.transforms.fusion.outline import outline_block
 
 UNARY = {"relu": nn.ReluOp, "sigmoid": nn.SigmoidOp, "tanh": nn.TanhOp, "neg": nn.NegOp,
@@ -266,3 +268,54 @@ def test_fuse_keeps_semantics_convexity_and_is_idempotent(oracle, program):
     for plan in again:
         outline_block(plan)
     assert print_module(module) == text
+
+
+# --- the generated code -------------------------------------------------------------------
+
+RTOL = ATOL = 1e-4
+"""JIT vs interpreter (float32), as in test_jit_vs_interpreter.py: |jit - interpreter| <=
+1e-4 * max(1, max|interpreter|) + 1e-4 * |interpreter|. Sums run in another order than
+numpy's and transcendental functions are polynomials a few ulp off; with fusion the same
+arithmetic runs, only without storing intermediates (the prologue and epilogue steps
+are the unfused kernels' functions)."""
+
+
+@pytest.fixture(scope="module")
+def private_cache(tmp_path_factory):
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SPARSEC_CACHE_DIR", str(tmp_path_factory.mktemp("jit-cache")))
+    patch.setenv("SPARSEC_VERIFY", "1")
+    yield
+    patch.undo()
+
+
+@pytest.mark.usefixtures("private_cache")
+@pytest.mark.parametrize("mode", ["fused", "yellow-fuses", "fusion-off"])
+@settings(max_examples=max(3, settings.default.max_examples // 2))
+@given(program=programs())
+def test_generated_code_matches_the_interpreter(mode, program):
+    """fuse (yellow breaks, or every yellow fuses) then the plan-driven code generator;
+    or fusion off (`compile(fusion=False)`: one kernel per operator)."""
+    module = build(program)
+    rng = np.random.default_rng(program.seed + 1)
+    inputs = [rng.standard_normal(s).astype(np.float32) for s in program.inputs]
+    expected = interpret(module, *inputs)
+    if mode != "fusion-off":
+        plans = fuse(module, oracle=FusionAlwaysPays() if mode == "yellow-fuses" else None)
+    compiled = jit_compile(module, fusion=mode != "fusion-off")
+    actual = compiled(*inputs)
+    actual = actual if isinstance(actual, tuple) else (actual,)
+    for got, want in zip(actual, expected, strict=True):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        scale = max(1.0, float(np.max(np.abs(want[np.isfinite(want)]), initial=0.0)))
+        np.testing.assert_allclose(got, want, rtol=RTOL, atol=ATOL * scale)
+    summary = compiled.fusion_summary
+    if mode == "fusion-off":
+        assert summary["mode"] == "off"
+        assert all(len(k["ops"]) == 1 for k in compiled.kernels)
+    elif any(plan.groups for plan in plans):
+        assert summary["mode"] == "plan"
+        assert len(summary["groups"]) == sum(len(plan.groups) for plan in plans)
+        kernel_group = {k["name"]: k["group"] for k in compiled.kernels}
+        for group in summary["groups"]:  # a kernel never mixes two groups
+            assert all(kernel_group[name] == group["name"] for name in group["kernels"])

@@ -52,3 +52,46 @@ def test_model_matches_pytorch(name):
     np.testing.assert_allclose(got.numpy(), expected, rtol=TOLERANCE, atol=TOLERANCE * scale)
     arena = compiled.arena
     assert arena["floor"] <= arena["bytes"] <= 1.5 * arena["floor"]
+
+
+def small_encoder():
+    torch.manual_seed(0)
+    layer = torch.nn.TransformerEncoderLayer(64, 4, 128, batch_first=True, activation="gelu")
+    model = torch.nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+    return model.eval(), torch.randn(1, 16, 64)
+
+
+_IMPORTED: dict = {}
+
+
+def imported(name: str):
+    """(module, model, input), imported once per test session."""
+    if name not in _IMPORTED:
+        model, x = small_encoder() if name == "small_encoder" else build(name)
+        _IMPORTED[name] = (sparsec.import_model(model, (x,)), model, x)
+    return _IMPORTED[name]
+
+
+@pytest.mark.parametrize(("name", "options"), [
+    ("mobilenet_v2", {"passes": "algebraic,fuse"}),
+    ("mobilenet_v2", {"fusion": False}),
+    ("efficientnet_b0", {"passes": "algebraic,fuse"}),
+    ("small_encoder", {"passes": "algebraic,fuse"}),
+    ("small_encoder", {"fusion": False}),
+], ids=["mobilenet_v2-fused", "mobilenet_v2-unfused", "efficientnet_b0-fused",
+        "encoder-fused", "encoder-unfused"])
+def test_fused_and_unfused_pipelines_match_pytorch(name, options):
+    """DNNFusion's plan driving the kernels (prologues into depthwise and 1x1
+    convolutions, folded transposes, add+layer_norm), and fusion off."""
+    module, model, x = imported(name)
+    with torch.inference_mode():
+        expected = model(x).numpy()
+    compiled = sparsec.compile(module, **options)
+    got = compiled(x.numpy())
+    scale = max(1.0, float(np.abs(expected).max()))
+    np.testing.assert_allclose(got, expected, rtol=TOLERANCE, atol=TOLERANCE * scale)
+    summary = compiled.fusion_summary
+    assert summary["mode"] == ("off" if options.get("fusion") is False else "plan")
+    if summary["mode"] == "plan":
+        assert summary["layers_after"] < summary["layers_before"]
+        assert len(compiled.kernels) < summary["layers_before"]

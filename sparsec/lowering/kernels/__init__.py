@@ -3,6 +3,8 @@
 `plan_kernels` decides which ops share a kernel: a producer that can apply element-wise
 ops while its result is in registers (GEMM-based contractions, element-wise ops, batch
 norm, depthwise convolution) takes the chain of single-use element-wise ops after it.
+When the module carries `nn.fused` groups (the `fuse` pass), the plan decides what may
+share a kernel and the generator only how; with fusion off every op is a kernel.
 Reshapes are not kernels: they alias their input's buffer.
 """
 
@@ -28,6 +30,7 @@ from .elementwise import (
     emit_upsample_nearest,
 )
 from .epilogue import can_extend, is_elementwise
+from .views import Folding, concat_in_place, emit_view_copy, fold_views
 
 
 def _gemm():
@@ -64,15 +67,17 @@ def _emitters() -> dict[type[Operation], Callable[[Kernel, KernelPlan], None]]:
     }
     for kind in (*nn.UNARY_OPS, *nn.BINARY_OPS, nn.BatchNormOp):
         table[kind] = lambda k, plan: emit_elementwise(k, plan.op, plan.epilogue)
-    table[nn.Conv2dOp] = lambda k, plan: _gemm().emit_conv2d(k, plan.op, plan.epilogue)
+    table[nn.Conv2dOp] = lambda k, plan: _gemm().emit_conv2d(k, plan.op, plan.epilogue,
+                                                             plan.prologue)
     table[nn.LinearOp] = lambda k, plan: _gemm().emit_linear(k, plan.op, plan.epilogue)
     table[nn.MatmulOp] = lambda k, plan: _gemm().emit_matmul(k, plan.op, plan.epilogue)
     for kind in (nn.MaxPool2dOp, nn.AvgPool2dOp, nn.AdaptiveAvgPool2dOp):
         table[kind] = lambda k, plan: _pooling().emit_pooling(k, plan.op)
     for kind in (nn.ReduceSumOp, nn.ReduceMeanOp, nn.ReduceMaxOp):
-        table[kind] = lambda k, plan: _reductions().emit_reduce(k, plan.op)
+        table[kind] = lambda k, plan: _reductions().emit_reduce(k, plan.op, plan.epilogue)
     table[nn.SoftmaxOp] = lambda k, plan: _reductions().emit_softmax(k, plan.op)
-    table[nn.LayerNormOp] = lambda k, plan: _reductions().emit_layer_norm(k, plan.op)
+    table[nn.LayerNormOp] = lambda k, plan: _reductions().emit_layer_norm(k, plan.op,
+                                                                          plan.prologue)
     return table
 
 
@@ -83,15 +88,25 @@ def emit_kernel(k: Kernel, plan: KernelPlan | CopyPlan) -> None:
     if isinstance(plan, CopyPlan):
         emit_copy_plan(k, plan.value, plan.index)
         return
+    view = k.copies.get(plan.op.results[0])
+    if view is not None:  # data movement whose input is a folded view: one strided copy
+        emit_view_copy(k, plan.op, view)
+        return
     emitter = EMITTERS.get(type(plan.op))
     if emitter is None:
         raise k.fail("has no code generator")
     emitter(k, plan)
 
 
-def _takes_epilogue(op: Operation, resolve) -> Callable[[Operation, SSAValue], bool] | None:
+def _takes_epilogue(op: Operation, resolve, plan_mode: bool = False
+                    ) -> Callable[[Operation, SSAValue], bool] | None:
     """For a producer that can apply element-wise ops in registers, the test of which
-    consumers it can take; None for ops that cannot."""
+    consumers it can take; None for ops that cannot. Reductions take epilogues only when
+    a fusion plan asks for them (`plan_mode`)."""
+    if plan_mode and isinstance(op, nn.ReduceSumOp | nn.ReduceMeanOp | nn.ReduceMaxOp):
+        return lambda consumer, chain: (can_extend(consumer, chain, resolve)
+                                        and _reductions().epilogue_supported(consumer, chain,
+                                                                             resolve))
     if is_elementwise(op):
         return lambda consumer, chain: can_extend(consumer, chain, resolve)
     if isinstance(op, nn.Conv2dOp | nn.LinearOp | nn.MatmulOp):
@@ -101,12 +116,63 @@ def _takes_epilogue(op: Operation, resolve) -> Callable[[Operation, SSAValue], b
     return None
 
 
-def plan_kernels(graph) -> list[KernelPlan]:
+def _prologue(op: Operation, graph, uses: Counter[SSAValue],
+              allowed: Callable[[Operation, Operation], bool]) -> list[Operation]:
+    """The element-wise ops of `op`'s group that `op` applies to its input as it reads
+    it: a convolution while packing its im2col panels (`gemm.prologue_supported`), a
+    layer_norm in its row loops. A chain p1 -> ... -> pm -> op where each link's value
+    has the input's shape, is used once, is no output, and its producer is an
+    element-wise op of the same group whose operands the reading loop can index. From
+    op's input the chain walks back through the first operand of each link that
+    qualifies; p1 reads all of its operands."""
+    if isinstance(op, nn.Conv2dOp) and _gemm().prologue_supported(op):
+        supported = _gemm().prologue_operands_supported
+    elif isinstance(op, nn.LayerNormOp):
+        supported = _reductions().prologue_operands_supported
+    else:
+        return []
+    resolve = graph.resolve
+    outputs = set(graph.outputs)
+    dims = tuple(op.input.type.get_shape())
+
+    def joins(value: SSAValue, consumer: Operation) -> bool:
+        producer = value.owner
+        return (isinstance(producer, Operation) and producer in graph.group
+                and allowed(producer, op) and is_elementwise(producer)
+                and uses[value] == 1 and value not in outputs
+                and value not in graph.constants
+                and tuple(value.type.get_shape()) == dims
+                and (consumer is op or can_extend(consumer, value, resolve))
+                and supported(producer, dims, resolve))
+
+    chain: list[Operation] = []
+    consumer, value = op, resolve(op.input)
+    while joins(value, consumer):
+        producer = value.owner
+        assert isinstance(producer, Operation)
+        chain.insert(0, producer)
+        candidates = [resolve(v) for v in producer.operands]
+        following = next((v for v in candidates if joins(v, producer)), None)
+        if following is None:
+            break
+        consumer, value = producer, following
+    return chain
+
+
+def plan_kernels(graph, fusion: bool = True) -> tuple[list[KernelPlan], Folding]:
     """One KernelPlan per kernel, in execution order (reshapes excluded: they alias).
 
     A consumer joins its producer's kernel when it is the only user of the chain value,
     the value is not an output, and the consumer's other operands already exist when the
-    producer runs (they are defined before it)."""
+    producer runs (they are defined before it). Which producer/consumer pairs may join:
+    - `fusion=False` (the paper's "OurB" baseline): none, one kernel per op;
+    - the module had `nn.fused` groups (`graph.group` not empty): only pairs of the same
+      group. An op outside every group is a kernel of its own, and a group the
+      generator cannot emit as one loop nest becomes several kernels (the ABI's
+      `fusion.groups[].kernels` lists them, the report shows the split);
+    - no groups: any pair the generator can fuse (greedy epilogues).
+    With groups, a group's data movement is then folded into its consumers' index maps
+    (`views.fold_views`)."""
     resolve = graph.resolve
     position = {op.results[0]: i for i, op in enumerate(graph.ops)}
     uses: Counter[SSAValue] = Counter()
@@ -116,25 +182,43 @@ def plan_kernels(graph) -> list[KernelPlan]:
             uses[resolve(operand)] += 1
             users.setdefault(resolve(operand), []).append(op)
     outputs = set(graph.outputs)
+    group = graph.group
+
+    def allowed(producer: Operation, consumer: Operation) -> bool:
+        if not group:
+            return True
+        return group.get(producer) is not None and group.get(producer) == group.get(consumer)
+
     absorbed: set[Operation] = set()
+    prologues: dict[Operation, list[Operation]] = {}
+    if fusion and group:  # only a plan asks for prologues (greedy mode uses epilogues)
+        for op in graph.ops:
+            chain = _prologue(op, graph, uses, allowed)
+            if chain:
+                prologues[op] = chain
+                absorbed.update(chain)
     plans = []
     for index, op in enumerate(graph.ops):
         if op in absorbed or isinstance(op, nn.ReshapeOp) or op.results[0] in graph.constants:
             continue
-        plan = KernelPlan(op)
-        accepts = _takes_epilogue(op, resolve)
+        plan = KernelPlan(op, prologue=prologues.get(op, []))
+        accepts = _takes_epilogue(op, resolve, bool(group)) if fusion else None
         chain = op.results[0]
         while accepts is not None and uses[chain] == 1 and chain not in outputs:
             consumer = users[chain][0]
             others = [resolve(v) for v in consumer.operands if resolve(v) is not chain]
             ready = all(position.get(v, -1) < index for v in others)
-            if not ready or not accepts(consumer, chain):
+            if not ready or consumer in absorbed or not allowed(op, consumer) \
+                    or not accepts(consumer, chain):
                 break
             plan.epilogue.append(consumer)
             absorbed.add(consumer)
             chain = consumer.results[0]
         plans.append(plan)
-    return plans
+    if fusion and group:
+        plans, folding = fold_views(graph, plans)
+        return concat_in_place(graph, plans, folding), folding
+    return plans, Folding({}, {}, set())
 
 
 __all__ = ["EMITTERS", "LoweringError", "emit_kernel", "plan_kernels"]

@@ -133,8 +133,13 @@ class Kernel:
 
     def __init__(self, name: str, ops: list[Operation], target: Target, weights: Weights,
                  constants: dict[SSAValue, np.ndarray], resolve: Callable[[SSAValue], SSAValue],
-                 threads: int, library: Library | None = None):
+                 threads: int, library: Library | None = None, views: dict | None = None,
+                 copies: dict | None = None):
         self.name = name
+        self.views = views or {}
+        """value -> View: folded data movement, read through its index map"""
+        self.copies = copies or {}
+        """value -> View: data movement materialised by a copy from a folded view"""
         self.library = library if library is not None else Library()
         self.ops = ops
         self.target = target
@@ -220,14 +225,21 @@ def private_function(name: str, block: Block) -> func.FuncOp:
 
 @dataclass
 class KernelPlan:
-    """What one kernel computes: a main op plus the element-wise ops fused after it."""
+    """What one kernel computes: a main op, the element-wise ops fused after it
+    (`epilogue`, applied in registers before the store) and those fused before it
+    (`prologue`, applied to its input as it is read; a chain ending in the op's input)."""
 
     op: Operation
     epilogue: list[Operation] = field(default_factory=list)
+    prologue: list[Operation] = field(default_factory=list)
+    views: list[Operation] = field(default_factory=list)
+    """Data movement folded into this kernel's index maps (`views.fold_views`)."""
+    stores: list[Operation] = field(default_factory=list)
+    """Concats this kernel's store realises: it writes into its slice of their buffer."""
 
     @property
     def ops(self) -> list[Operation]:
-        return [self.op, *self.epilogue]
+        return [*self.views, *self.prologue, self.op, *self.epilogue, *self.stores]
 
     @property
     def result(self) -> SSAValue:

@@ -280,7 +280,10 @@ def _inner_loop(k: Kernel, n: int, lanes: int, bases: list[Index], strides: list
 
 def operand_access(k: Kernel, value: SSAValue, result_dims: Sequence[int]) -> Access:
     """An nn value read at the indices of a result of shape `result_dims` (broadcast);
-    one-element constants become immediates."""
+    one-element constants become immediates; a folded view reads its base."""
+    view = k.views.get(k.resolve(value))
+    if view is not None:
+        return view.access(k, result_dims, shape(value))
     array = k.constant(value)
     if array is not None and array.size == 1:
         item = array.reshape(-1)[0]

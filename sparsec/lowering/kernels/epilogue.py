@@ -43,7 +43,8 @@ class Operand:
     def access(self, k: Kernel, result_dims: Sequence[int]) -> Access:
         if self.value is not None:
             access = operand_access(k, self.value, result_dims)
-            if access.buffer is not None:  # read as `dims` (a bias [C] as [C, 1, 1])
+            if access.buffer is not None and tuple(self.dims) != shape(self.value):
+                # read as `dims` (a bias [C] as [C, 1, 1])
                 access.strides = broadcast_strides(self.dims, result_dims)
             return access
         assert self.array is not None

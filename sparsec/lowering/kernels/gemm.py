@@ -79,6 +79,30 @@ def epilogue_supported(producer: Operation, consumer: Operation, chain: SSAValue
     return all(broadcast_strides(shape(v), dims)[-1] in (0, 1) for v in others)
 
 
+# --- prologue operands -----------------------------------------------------------------
+
+
+def prologue_supported(op: nn.Conv2dOp) -> bool:
+    """Can this convolution apply element-wise ops to its input as it reads it? In f32:
+    the im2col (GEMM) path while packing panels, the depthwise window kernel while
+    copying each input plane into its padded plane."""
+    return isinstance(op.input.type.get_element_type(), type(f32))
+
+
+def prologue_operands_supported(producer: Operation, dims: Sequence[int], resolve) -> bool:
+    """Can the packing loop read every operand of `producer` at the input's indices
+    `dims` (f32, contiguous or broadcast along the width, the vector's dimension)?"""
+    for value in producer.operands:
+        if not isinstance(value.type.get_element_type(), type(f32)):
+            return False
+        if isinstance(producer, nn.BatchNormOp) and resolve(value) is not resolve(
+                producer.input):
+            continue  # per-channel statistics
+        if broadcast_strides(shape(value), dims)[-1] not in (0, 1):
+            return False
+    return isinstance(producer.results[0].type.get_element_type(), type(f32))
+
+
 # --- the micro-kernel -------------------------------------------------------------------
 
 
@@ -267,7 +291,8 @@ class Tile:
 # --- conv2d -----------------------------------------------------------------------------
 
 
-def emit_conv2d(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> None:
+def emit_conv2d(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
+                prologue: Sequence[Operation] = ()) -> None:
     if not isinstance(op.input.type.get_element_type(), type(f32)):
         raise k.fail("only f32 convolutions are supported by the code generator")
     _, c_in, _, _ = shape(op.input)
@@ -275,12 +300,17 @@ def emit_conv2d(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> No
     if groups > 1 and c_in == groups:
         from .pooling import emit_depthwise
 
-        emit_depthwise(k, op, epilogue)
+        emit_depthwise(k, op, epilogue, prologue)
         return
-    _conv_gemm(k, op, epilogue)
+    _conv_gemm(k, op, epilogue, prologue)
 
 
-def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> None:
+def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
+               prologue: Sequence[Operation] = ()) -> None:
+    """The convolution as a GEMM over packed im2col panels. A `prologue` (element-wise ops
+    whose chain ends in the input) is applied to each vector as the panel is packed:
+    x' = prologue(operands at the same input indices), then padding lanes are zeroed
+    (the convolution pads x', not x: batch norm of a zero is not zero)."""
     E = k.E
     lanes = k.lanes
     n, c_in, h, w = shape(op.input)
@@ -344,7 +374,10 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> Non
             row = E.imul(block, mr)
             return E.iadd(E.imul(E.iadd(E.imul(g, rows), row), depth), k0)
 
-    x = k.buffer(op.input)
+    in_dims = (n, c_in, h, w)
+    pro_steps = list(chain_steps(k, prologue, None))
+    pro_accesses = [[o.access(k, in_dims) for o in step.operands] for step in pro_steps]
+    x = None if prologue else k.buffer(op.input)
     y = k.buffer(result)
     steps = list(chain_steps(k, epilogue, op.result))
     if op.bias is not None:
@@ -353,6 +386,7 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> Non
     out_dims = shape(result)
     accesses = [[o.access(k, out_dims) for o in step.operands] for step in steps]
     scratch = E.alloca(chunk * kc * nr)
+    blend = E.alloca(lanes) if prologue else None
     tile_buffer = Tile(E.alloca(mr * nr), mr, nv, lanes)
     # partial sums of every micro-tile of a tile, between K blocks: plain vector loads and
     # stores (the output's partial vectors would need masked stores, slow on AMD Zen)
@@ -387,6 +421,32 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> Non
         last_block = E.imin(row_blocks, E.iadd(first_block, chunk_blocks))
         x_base = E.imul(E.iadd(E.imul(image, c_in), E.imul(g, cg)), h * w)
 
+        def read_prologue(at: list[Index], mask: SSAValue) -> SSAValue:
+            """The prologue's value at input indices `at` (the width index is lane 0's,
+            lanes step by the stride), zero where `mask` is off."""
+            value: SSAValue | None = None
+            for step, step_accesses in zip(pro_steps, pro_accesses, strict=True):
+                values = []
+                for access in step_accesses:
+                    if access.buffer is None:
+                        values.append(E.splat(E.const(access.scalar, f32), lanes))
+                        continue
+                    width = access.strides[-1]
+                    index: Index = access.offset
+                    for iv, stride in zip(at[:-1] if width == 0 else at, access.strides,
+                                          strict=False):
+                        if stride:
+                            index = E.iadd(index, E.imul(iv, stride))
+                    values.append(E.splat(E.load(access.buffer, index), lanes) if width == 0
+                                  else E.vload_strided(access.buffer, index, lanes, sw,
+                                                       mask, 0.0))
+                value = step.apply(E, value, values)
+            assert value is not None
+            # zero the padding lanes: a store and a masked reload (a lane-wise select of
+            # an i1 vector does not lower), which LLVM turns into a blend
+            E.vstore(value, blend, 0)
+            return _load(E, blend, 0, mask, lanes)
+
         def pack(c0: Index, channels: Index) -> None:
             """scratch[p][kk][nr] = the im2col rows of channels c0.. for this chunk's
             panels: masked (strided) vector loads, zeros in the padding."""
@@ -404,7 +464,8 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> Non
                     ih = E.iadd(E.imul(out_row, sh), E.iadd(E.imul(i.iv, dh), -top))
                     row_ok = E.and_(E.cmpi("sge", ih, 0), E.cmpi("slt", ih, h))
                     row_mask = E.and_(out_mask, E.splat(row_ok, lanes))
-                    row_start = E.iadd(x_base, E.imul(E.imax(E.imin(ih, h - 1), 0), w))
+                    ih_in = E.imax(E.imin(ih, h - 1), 0)
+                    row_start = E.iadd(x_base, E.imul(ih_in, w))
                     with E.loop(0, kw) as j:
                         shift = E.imul(j.iv, dw)
                         cols = E.value(arith.AddiOp(lane_cols, E.splat(
@@ -418,8 +479,14 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> Non
                                         E.iadd(E.imul(tap, nr), E.imul(v.iv, lanes)))
                         with E.loop(0, channels) as ci:
                             channel = E.iadd(c0, ci.iv)
-                            value = E.vload_strided(x, E.iadd(source, E.imul(channel, h * w)),
-                                                    lanes, sw, mask, 0.0)
+                            if x is None:
+                                value = read_prologue(
+                                    [image, E.iadd(E.imul(g, cg), channel), ih_in,
+                                     E.iadd(first_col, shift)], mask)
+                            else:
+                                value = E.vload_strided(
+                                    x, E.iadd(source, E.imul(channel, h * w)), lanes, sw,
+                                    mask, 0.0)
                             E.vstore(value, scratch, E.iadd(target, E.imul(ci.iv, taps * nr)))
 
         with E.loop(0, blocks) as kblock:

@@ -22,7 +22,7 @@ from sparsec.dialects import nn
 
 from ..emitter import Index
 from .base import Kernel, shape
-from .elementwise import PARALLEL_MIN_ELEMENTS, _read
+from .elementwise import PARALLEL_MIN_ELEMENTS, Access, _read
 from .epilogue import Step, chain_steps
 
 I32 = IntegerType(32)
@@ -65,14 +65,17 @@ def emit_pooling(k: Kernel, op: Operation) -> None:
 def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[int],
                 stride: Sequence[int], padding: Sequence[int], dilation: Sequence[int],
                 mode: str, *, divisor: np.ndarray | None = None, weight: SSAValue | None = None,
-                steps: Sequence[Step] = (), channels_per_group: int = 1) -> None:
+                steps: Sequence[Step] = (), channels_per_group: int = 1,
+                prologue: Sequence[Step] = ()) -> None:
     """mode: "max", "avg" (sum / divisor[oh, ow]) or "depthwise" (sum of x * weight[c],
     then the epilogue `steps`).
 
     Each input plane is copied into a per-thread scratch plane whose border already holds
     the padding value (written once per call), so every tap is a plain vector load (a
     wide load and a shuffle for strides > 1); only the last vector of an output row may
-    need a masked store."""
+    need a masked store. A `prologue` (element-wise steps whose chain ends in `input`;
+    `input` itself is then never read) is applied during that copy: once per input
+    element, and the border keeps the padding of the prologue's result."""
     E = k.E
     n, c_in, h, w = shape(input)
     _, c_out, oh, ow = shape(result)
@@ -81,8 +84,11 @@ def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[i
     top, left = padding[0], padding[1]
     dh, dw = dilation
     lanes = k.lanes
-    x, y = k.buffer(input), k.buffer(result)
-    element = x.type.element_type  # type: ignore[attr-defined]
+    x = None if prologue else k.buffer(input)
+    y = k.buffer(result)
+    element = y.type.element_type  # type: ignore[attr-defined]
+    in_dims = (n, c_in, h, w)
+    pro_accesses = [[o.access(k, in_dims) for o in step.operands] for step in prologue]
     vtype = VectorType(element, [lanes])
     fill = float("-inf") if mode == "max" else 0.0
     weights = k.buffer(weight) if weight is not None else None
@@ -114,8 +120,12 @@ def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[i
         with E.loop(0, copy_h) as r:  # the plane's rows into the padded plane
             from .elementwise import _copy_run
 
-            _copy_run(k, x, E.iadd(in_base, E.imul(r.iv, w)), scratch,
-                      E.iadd(E.imul(E.iadd(r.iv, top), padded_w), left), copy_w)
+            target = E.iadd(E.imul(E.iadd(r.iv, top), padded_w), left)
+            if x is not None:
+                _copy_run(k, x, E.iadd(in_base, E.imul(r.iv, w)), scratch, target, copy_w)
+            else:
+                _prologue_run(k, prologue, pro_accesses, [image, source, r.iv], scratch,
+                              target, copy_w, element)
         with E.loop(0, oh) as row, E.loop(0, ow, lanes) as col:
             ow0 = col.iv
             out_index = E.iadd(E.iadd(E.imul(plane.iv, oh * ow), E.imul(row.iv, ow)), ow0)
@@ -177,9 +187,38 @@ def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[i
                          lambda: finish(mask) or [])
 
 
-def emit_depthwise(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) -> None:
+def _prologue_run(k: Kernel, prologue: Sequence[Step], accesses: list[list[Access]],
+                  at: list[Index], dst: SSAValue, dst_base: Index, n: int, element) -> None:
+    """dst[dst_base + j] = prologue(operands at input indices (*at, j)) for j < n."""
+    from .elementwise import _inner_loop
+
+    E = k.E
+    sources = [a for step_accesses in accesses for a in step_accesses]
+    bases: list[Index] = []
+    for access in sources:
+        base: Index = access.offset
+        for iv, stride in zip(at, access.strides[:3], strict=True):
+            base = E.iadd(base, E.imul(iv, stride))
+        bases.append(base)
+    counts = [len(step_accesses) for step_accesses in accesses]
+
+    def fn(E_, values: list[SSAValue]) -> SSAValue:
+        position, current = 0, None
+        for step, count in zip(prologue, counts, strict=True):
+            current = step.apply(E_, current, values[position:position + count])
+            position += count
+        assert current is not None
+        return current
+
+    _inner_loop(k, n, k.lanes if n >= 4 else 1, [dst_base, *bases],
+                [1, *(a.strides[3] for a in sources)], Access(dst, (1,)), sources, fn, element)
+
+
+def emit_depthwise(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
+                   prologue: Sequence[Operation] = ()) -> None:
     """A grouped convolution with one input channel per group (depthwise, or depthwise
-    with a channel multiplier)."""
+    with a channel multiplier); a `prologue` is applied as the input is copied into the
+    padded plane (`emit_window`)."""
     steps = list(chain_steps(k, epilogue, op.result))
     if op.bias is not None:
         from .epilogue import Operand
@@ -192,7 +231,8 @@ def emit_depthwise(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]) ->
     c_out = shape(op.result)[1]
     emit_window(k, op.input, epilogue[-1].results[0] if epilogue else op.result,
                 shape(op.weight)[2:], _ints(op.stride), _ints(op.padding), _ints(op.dilation),
-                "depthwise", weight=op.weight, steps=steps, channels_per_group=c_out // c_in)
+                "depthwise", weight=op.weight, steps=steps, channels_per_group=c_out // c_in,
+                prologue=chain_steps(k, prologue, None))
 
 
 def _emit_adaptive(k: Kernel, op: nn.AdaptiveAvgPool2dOp) -> None:

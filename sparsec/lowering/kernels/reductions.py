@@ -9,19 +9,19 @@ accumulates together. Softmax and layer norm work on rows [outer, n, inner] the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from math import prod
 
 from xdsl.dialects import arith
 from xdsl.dialects import math as xmath
 from xdsl.dialects.builtin import AnyFloat, IntegerType, VectorType
-from xdsl.ir import SSAValue
+from xdsl.ir import Operation, SSAValue
 
 from sparsec.dialects import nn
 
 from ..emitter import Emitter, Index
 from .base import Kernel, shape
-from .elementwise import PARALLEL_MIN_ELEMENTS, contiguous_strides
+from .elementwise import PARALLEL_MIN_ELEMENTS, _read, contiguous_strides
 
 Combine = Callable[[Emitter, SSAValue, SSAValue], SSAValue]
 
@@ -65,12 +65,30 @@ def _parallel_range(k: Kernel, count: int, work: int) -> tuple[Index, Index]:
     return 0, count
 
 
-def emit_reduce(k: Kernel, op: nn.ReduceSumOp | nn.ReduceMeanOp | nn.ReduceMaxOp) -> None:
+def epilogue_supported(consumer: Operation, chain: SSAValue, resolve) -> bool:
+    """Can a reduction apply `consumer` to its reduced value before the store? Its other
+    operands must be one element (an epsilon) or have the result's shape (read at the
+    same flat index), in floating point."""
+    if not isinstance(chain.type.get_element_type(), AnyFloat):  # type: ignore[attr-defined]
+        return False
+    others = [v for v in consumer.operands if resolve(v) is not resolve(chain)]
+    return all(prod(shape(v)) == 1 or shape(v) == shape(chain) for v in others)
+
+
+def emit_reduce(k: Kernel, op: nn.ReduceSumOp | nn.ReduceMeanOp | nn.ReduceMaxOp,
+                epilogue: Sequence[Operation] = ()) -> None:
+    """The reduction, then the element-wise `epilogue` on each reduced value before its
+    store (a decomposed norm's `+ eps`, `sqrt`)."""
+    from .epilogue import chain_steps
+
     E = k.E
     dims = list(shape(op.input))
     axes = set(op.normalized_axes())
     kind = "max" if isinstance(op, nn.ReduceMaxOp) else "sum"
-    x, y = k.buffer(op.input), k.buffer(op.result)
+    result = (epilogue[-1] if epilogue else op).results[0]
+    x, y = k.buffer(op.input), k.buffer(result)
+    steps = list(chain_steps(k, epilogue, op.result))
+    accesses = [[o.access(k, shape(op.result)) for o in step.operands] for step in steps]
     element = x.type.element_type  # type: ignore[attr-defined]
     sizes, strides, reduced = _runs(dims, [d in axes for d in range(len(dims))])
     count = prod(dims[d] for d in axes)
@@ -81,9 +99,16 @@ def emit_reduce(k: Kernel, op: nn.ReduceSumOp | nn.ReduceMeanOp | nn.ReduceMaxOp
     combine = _combine(kind, element)
     neutral = _neutral(kind, element)
 
-    def finish(value: SSAValue) -> SSAValue:
+    def finish(value: SSAValue, index: Index, mask: SSAValue | None) -> SSAValue:
+        """Mean's division, then the epilogue, for the output(s) at flat `index`."""
         if isinstance(op, nn.ReduceMeanOp):
-            return E.fdiv(value, E.like(float(count), value))
+            value = E.fdiv(value, E.like(float(count), value))
+        width = value.type.get_shape()[0] if isinstance(value.type, VectorType) else 1
+        for step, step_accesses in zip(steps, accesses, strict=True):
+            values = [_read(k, a, E.iadd(a.offset, index) if any(a.strides) else a.offset,
+                            1 if any(a.strides) else 0, width, mask, element)
+                      for a in step_accesses]
+            value = step.apply(E, value, values)
         return value
 
     inner_kept = bool(reduced) and not reduced[-1] and lanes > 1 and sizes[-1] >= 4
@@ -103,7 +128,7 @@ def emit_reduce(k: Kernel, op: nn.ReduceSumOp | nn.ReduceMeanOp | nn.ReduceMaxOp
                                neutral, finish)
         else:
             total = _reduce_row(k, x, in_base, gone, lanes, combine, neutral, kind, element)
-            E.store(finish(total), y, out_base)
+            E.store(finish(total, out_base, None), y, out_base)
 
     nest(0, 0, 0)
 
@@ -172,7 +197,8 @@ def _reduce_kept_inner(k: Kernel, x: SSAValue, y: SSAValue, in_base: Index, out_
                 loop.next(nest(depth + 1, E.iadd(index, E.imul(loop.iv, stride)), loop.args[0]))
             return loop.results[0]
 
-        result = finish(nest(0, E.iadd(in_base, j), E.const(neutral, vtype)))
+        result = finish(nest(0, E.iadd(in_base, j), E.const(neutral, vtype)),
+                        E.iadd(out_base, j), mask)
         if mask is None:
             E.vstore(result, y, E.iadd(out_base, j))
         else:
@@ -305,16 +331,34 @@ def _softmax_columns(k: Kernel, x: SSAValue, y: SSAValue, base: Index, n: int, i
         chunk(full, E.prefix_mask(inner - full, lanes))
 
 
-def emit_layer_norm(k: Kernel, op: nn.LayerNormOp) -> None:
+def prologue_operands_supported(producer: Operation, dims: Sequence[int], resolve) -> bool:
+    """Can layer_norm's row loops read every operand of the element-wise `producer` at a
+    flat input index? Each must have the input's shape, or be a one-element constant."""
+    from .epilogue import BINARY, UNARY
+
+    if not isinstance(producer, UNARY + BINARY) or dims[-1] == 1:
+        return False
+    return all(shape(v) == tuple(dims) or prod(shape(v)) == 1 for v in producer.operands)
+
+
+def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation] = ()) -> None:
     """Per row of n = numel(weight) elements: mean, biased variance of the centred row,
-    y = (x - mean) * rstd * weight + bias (the interpreter's order)."""
+    y = (x - mean) * rstd * weight + bias (the interpreter's order). A `prologue`
+    (element-wise ops whose chain ends in the input, e.g. a residual add) is evaluated
+    wherever x is read: the three passes over a row recompute it instead of storing it."""
+    from .elementwise import _read
+    from .epilogue import chain_steps
+
     E = k.E
     dims = shape(op.input)
     n = prod(shape(op.weight))
     rows = prod(dims) // n
-    x, y = k.buffer(op.input), k.buffer(op.result)
+    steps = list(chain_steps(k, prologue, None))
+    accesses = [[o.access(k, dims) for o in step.operands] for step in steps]
+    x = None if prologue else k.buffer(op.input)
+    y = k.buffer(op.result)
     w, b = k.buffer(op.weight), k.buffer(op.bias)
-    element = x.type.element_type  # type: ignore[attr-defined]
+    element = y.type.element_type  # type: ignore[attr-defined]
     lanes = k.lanes
     vtype = VectorType(element, [lanes])
     full = n - n % lanes
@@ -336,6 +380,15 @@ def emit_layer_norm(k: Kernel, op: nn.LayerNormOp) -> None:
             return E.reduce("add", acc)
 
         def load(index: Index, mask: SSAValue | None) -> SSAValue:
+            if x is None:
+                value: SSAValue | None = None
+                for step, step_accesses in zip(steps, accesses, strict=True):
+                    values = [_read(k, a, E.iadd(a.offset, index) if any(a.strides)
+                                    else a.offset, a.strides[-1], lanes, mask, element)
+                              for a in step_accesses]  # one element: always its offset
+                    value = step.apply(E, value, values)
+                assert value is not None
+                return value
             if mask is None:
                 return E.vload(x, index, lanes)
             return E.vload_masked(x, index, mask, zero)

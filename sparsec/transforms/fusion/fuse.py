@@ -5,8 +5,9 @@
     sparsec opt --pass fuse --fusion-report model.mlir   # groups and totals on stderr
 
 `fuse{profile=true}` decides yellow cells by timing; it needs a cost oracle, which the
-runtime provides through `fuse(module, oracle=...)` (transforms never import the
-runtime). From the command line it is an error until then.
+runtime provides (transforms never import the runtime): `fuse(module, oracle=...)`, and
+the registry's `fuse` is `runtime.profile.ProfilingFusePass`, this pass with the JIT
+oracle and its on-disk profile database. This class alone rejects `profile=true`.
 """
 
 from __future__ import annotations

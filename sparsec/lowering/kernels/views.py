@@ -1,0 +1,264 @@
+"""Reorganize and Shuffle operators folded into index maps (DNNFusion §4.4.2).
+
+A transpose, slice, expand or reshape whose result stays inside its fusion group is not
+a kernel: it is a *view* of a buffer, `value[i] = base[offset + sum(i_d * strides[d])]`,
+and its consumers read the base through the composed index map:
+
+    transpose(perm):  strides' = strides[perm]
+    slice(start, step): offset' = offset + sum(start_d * strides_d), strides' = step * strides
+    expand:           strides' = 0 on broadcast dims
+    reshape:          strides' from `reshape_strides` (no copy), when the view allows it
+
+Which consumers can read a view: element-wise kernels (their loop nest takes any strides,
+`emit_map`) and other folded data movement. A data-movement op whose result leaves the
+group, or feeds anything else (a matrix product, a reduction), is materialised by one
+strided copy from the base (`emit_view_copy`): a whole chain of reshapes, transposes and
+slices becomes one loop nest. Only kernels planned from `nn.fused` groups fold views.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from math import prod
+from typing import TYPE_CHECKING
+
+from xdsl.ir import Operation, SSAValue
+
+from sparsec.dialects import nn
+
+from .base import Kernel, KernelPlan, shape
+from .elementwise import Access, contiguous_strides, emit_map, identity
+from .epilogue import is_elementwise
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+MOVES = (nn.TransposeOp, nn.SliceOp, nn.ExpandOp, nn.ReshapeOp)
+
+
+@dataclass(frozen=True)
+class View:
+    """value[i] = base[offset + sum(i_d * strides[d])]."""
+
+    base: SSAValue
+    offset: int
+    strides: tuple[int, ...]
+
+    def access(self, k: Kernel, dims: Sequence[int], own: Sequence[int]) -> Access:
+        """Read as an operand of shape `own` broadcast to `dims` (numpy rules)."""
+        pad = len(dims) - len(own)
+        strides = tuple(0 if d < pad or own[d - pad] == 1 else self.strides[d - pad]
+                        for d in range(len(dims)))
+        return Access(k.buffer(self.base), strides, self.offset)
+
+
+def reshape_strides(dims: Sequence[int], strides: Sequence[int],
+                    new: Sequence[int]) -> tuple[int, ...] | None:
+    """Strides that read a view of shape `dims`/`strides` as shape `new` without a copy
+    (numpy's attempt_nocopy_reshape), or None. Groups of dims with equal products are
+    matched; inside a group the old dims must be contiguous with one another."""
+    old = [(d, s) for d, s in zip(dims, strides, strict=True) if d != 1]
+    result: list[int] = []
+    i = j = 0
+    new_live = [n for n in new if n != 1]
+    out: list[int] = []
+    while i < len(old) and j < len(new_live):
+        i_end, j_end = i + 1, j + 1
+        old_size, new_size = old[i][0], new_live[j]
+        while old_size != new_size:
+            if old_size < new_size:
+                old_size *= old[i_end][0]
+                i_end += 1
+            else:
+                new_size *= new_live[j_end]
+                j_end += 1
+        for k in range(i, i_end - 1):
+            if old[k][1] != old[k + 1][0] * old[k + 1][1]:
+                return None
+        stride = old[i_end - 1][1]
+        group = []
+        for n in reversed(new_live[j:j_end]):
+            group.append(stride)
+            stride *= n
+        out += reversed(group)
+        i, j = i_end, j_end
+    if i != len(old) or j != len(new_live):
+        return None
+    live = iter(out)
+    for n in new:
+        result.append(0 if n == 1 else next(live))
+    return tuple(result)
+
+
+def view_of(op: Operation, source: View) -> View | None:
+    """The view of `op`'s result, given the view of its input."""
+    if isinstance(op, nn.TransposeOp):
+        perm = [int(p) for p in op.permutation.get_values()]
+        return View(source.base, source.offset, tuple(source.strides[p] for p in perm))
+    if isinstance(op, nn.SliceOp):
+        start = [int(v) for v in op.start.get_values()]
+        step = [int(v) for v in op.step.get_values()]
+        offset = source.offset + sum(a * s for a, s in zip(start, source.strides, strict=True))
+        return View(source.base, offset, tuple(t * s for t, s in zip(step, source.strides,
+                                                                     strict=True)))
+    if isinstance(op, nn.ExpandOp):
+        own, dims = shape(op.input), shape(op.result)
+        pad = len(dims) - len(own)
+        return View(source.base, source.offset, tuple(
+            0 if d < pad or own[d - pad] == 1 else source.strides[d - pad]
+            for d in range(len(dims))))
+    assert isinstance(op, nn.ReshapeOp)
+    strides = reshape_strides(shape(op.input), source.strides, shape(op.result))
+    return None if strides is None else View(source.base, source.offset, strides)
+
+
+@dataclass
+class Folding:
+    """The outcome of `fold_views`: the views of folded values (no buffer of their own),
+    the views of materialised data movement whose input is folded (copied from the
+    base), the reshapes that became copy kernels, and the concats written in place."""
+
+    views: dict[SSAValue, View]
+    copies: dict[SSAValue, View]
+    copied_reshapes: set[Operation]
+    slices: dict[SSAValue, tuple[SSAValue, int]] = field(default_factory=dict)
+    """concat input -> (concat result, byte offset): written in place (`concat_in_place`)"""
+
+
+def fold_views(graph, plans: list[KernelPlan]) -> tuple[list[KernelPlan], Folding]:
+    """Fold the data movement of each group into its consumers' index maps; return the
+    new kernel plans (execution order) and what was folded.
+
+    A move folds when its result is no output, all its users are in its group and read
+    views (element-wise ops of element-wise kernels, other moves), and its view exists.
+    Views are composed back to the nearest value with a buffer, so the folded set is
+    shrunk until every folded move, and every move copied from a folded one, has one."""
+    resolve = graph.resolve
+    group = graph.group
+    outputs = set(graph.outputs)
+    main_of = {op: plan.op for plan in plans for op in plan.ops}
+    users: dict[SSAValue, list[Operation]] = {}
+    for op in graph.ops:
+        for operand in op.operands:
+            users.setdefault(resolve(operand), []).append(op)
+    moves = [op for op in graph.ops if isinstance(op, MOVES) and op in group
+             and op.results[0] not in graph.constants]
+    movable = set(moves)
+
+    def reads_views(user: Operation, producer: Operation) -> bool:
+        if group.get(user) != group.get(producer):
+            return False
+        if isinstance(user, MOVES):
+            return user in movable
+        main = main_of.get(user)
+        return is_elementwise(user) and main is not None and is_elementwise(main)
+
+    folded = {op for op in moves if op.results[0] not in outputs and users.get(op.results[0])
+              and all(reads_views(u, op) for u in users[op.results[0]])}
+    while True:
+        views: dict[SSAValue, View | None] = {}
+        for op in moves:
+            source = resolve(op.input)
+            if source.owner in folded:
+                base = views[source]
+                views[op.results[0]] = None if base is None else view_of(op, base)
+            else:
+                views[op.results[0]] = view_of(op, View(source, 0,
+                                                        contiguous_strides(shape(source))))
+        bad = {op for op in folded if views[op.results[0]] is None}
+        for op in moves:  # a copy from a folded input needs its view too
+            source = resolve(op.input)
+            if op not in folded and source.owner in folded and views[op.results[0]] is None:
+                bad.add(source.owner)  # type: ignore[arg-type]
+        if not bad:
+            break
+        folded -= bad
+
+    folded_views = {op.results[0]: views[op.results[0]] for op in folded}
+    copies: dict[SSAValue, View] = {}
+    copied_reshapes: set[Operation] = set()
+    extra: list[KernelPlan] = []
+    for op in moves:
+        if op in folded or resolve(op.input).owner not in folded:
+            continue
+        view = views[op.results[0]]
+        assert view is not None
+        copies[op.results[0]] = view
+        if isinstance(op, nn.ReshapeOp):
+            copied_reshapes.add(op)
+            extra.append(KernelPlan(op))
+
+    position = {op: i for i, op in enumerate(graph.ops)}
+    kept = [p for p in plans if p.op not in folded] + extra
+    kept.sort(key=lambda p: position[p.op])
+    for plan in kept:
+        plan.views = _folded_inputs(plan.ops, folded, resolve, position)
+    return kept, Folding(folded_views, copies, copied_reshapes)  # type: ignore[arg-type]
+
+
+def _folded_inputs(ops: Sequence[Operation], folded: set[Operation], resolve,
+                   position: dict[Operation, int]) -> list[Operation]:
+    """The folded moves whose index maps these ops read through, in execution order."""
+    found: set[Operation] = set()
+    stack = [resolve(v).owner for op in ops for v in op.operands]
+    while stack:
+        owner = stack.pop()
+        if owner in folded and owner not in found:
+            found.add(owner)  # type: ignore[arg-type]
+            stack += [resolve(v).owner for v in owner.operands]  # type: ignore[union-attr]
+    return sorted(found, key=position.__getitem__)
+
+
+def concat_in_place(graph, plans: list[KernelPlan], folding: Folding) -> list[KernelPlan]:
+    """Concats of a group whose inputs are each written by a kernel: those kernels store
+    straight into their slice of the concat's buffer (DNNFusion's "data aggregation ->
+    loop joint"; a storage decision, so the writers may belong to other groups), and the
+    concat is no kernel. Only where a slice is one
+    contiguous run (every dim before the axis is 1), the concat's buffer is in the arena
+    (no output, also not through reshapes), and no input is an input, a constant, an
+    output, a view, or an input of another such concat."""
+    resolve = graph.resolve
+    outputs = set(graph.outputs)
+    writer = {plan.result: plan for plan in plans}
+    users: dict[SSAValue, list[Operation]] = {}
+    for op in graph.ops:
+        for operand in op.operands:
+            users.setdefault(resolve(operand), []).append(op)
+
+    def reaches_output(value: SSAValue) -> bool:
+        if value in outputs:
+            return True
+        return any(isinstance(u, nn.ReshapeOp) and reaches_output(u.result)
+                   for u in users.get(value, []))
+
+    removed: set[Operation] = set()
+    for op in graph.ops:
+        if not isinstance(op, nn.ConcatOp) or op not in graph.group or \
+                op.result not in writer or reaches_output(op.result):
+            continue
+        dims = shape(op.result)
+        axis = op.axis.value.data % len(dims)
+        inputs = [resolve(v) for v in op.inputs]
+        if prod(dims[:axis]) != 1 or len(set(inputs)) != len(inputs) or any(
+                v not in writer or v in outputs or v in folding.slices or v in folding.views
+                for v in inputs):
+            continue
+        itemsize = op.result.type.get_element_type().bitwidth // 8  # type: ignore
+        position = 0
+        for value in inputs:
+            folding.slices[value] = (op.result, position * prod(dims[axis + 1:]) * itemsize)
+            position += shape(value)[axis]
+        last = max((writer[v] for v in inputs), key=plans.index)
+        last.stores.append(op)
+        removed.add(op)
+    return [plan for plan in plans if plan.op not in removed]
+
+
+def emit_view_copy(k: Kernel, op: Operation, view: View) -> None:
+    """Materialise `op`'s result from the base of its (composed) view: one loop nest."""
+    dims = shape(op.results[0])
+    out = Access(k.buffer(op.results[0]), contiguous_strides(dims))
+    emit_map(k, dims if dims else (1,), out, [view.access(k, dims, dims)], identity)
+
+
+__all__ = ["Folding", "View", "emit_view_copy", "fold_views", "reshape_strides"]
