@@ -62,9 +62,9 @@ def test_every_cpu_is_known_to_llvm(capfd):
 
 def test_pipeline_spec_quotes_targets_with_a_cpu():
     assert pipeline_spec("lower-to-loops", 2, "host") == \
-        "convert-nn-to-loops{threads=2 target=host}"
+        "convert-nn-to-loops{threads=2 target=host fusion=true}"
     assert pipeline_spec("lower-to-loops", 1, "aarch64-linux-gnu:cortex-a76") == \
-        'convert-nn-to-loops{threads=1 target="aarch64-linux-gnu:cortex-a76"}'
+        'convert-nn-to-loops{threads=1 target="aarch64-linux-gnu:cortex-a76" fusion=true}'
 
 
 def test_weights_file_round_trip_and_errors():
