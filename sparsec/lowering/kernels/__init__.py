@@ -83,6 +83,11 @@ def emit_kernel(k: Kernel, plan: KernelPlan | CopyPlan) -> None:
     if isinstance(plan, CopyPlan):
         emit_copy_plan(k, plan.value, plan.index)
         return
+    from .sparse import emit_sparse, is_sparse
+
+    if is_sparse(plan.op):  # a weight with a #sparse encoding: the format's kernel
+        emit_sparse(k, plan)
+        return
     emitter = EMITTERS.get(type(plan.op))
     if emitter is None:
         raise k.fail("has no code generator")

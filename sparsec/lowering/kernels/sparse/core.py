@@ -1,0 +1,397 @@
+"""The GEMM view every sparse kernel shares: tiles, the packed X chunk, the output rows.
+
+    Y[g][M/groups][N] = W[g] . X[g][K][N]            per image and group g
+
+conv2d (NCHW): W is the weight's matrix view Cout x Cin/groups*kh*kw (its rows split
+among the groups), X the im2col columns of one image: N runs over output rows padded to
+a multiple of the vector width (`owp`), so a vector never straddles two output rows, as
+in the dense kernel. linear (and matmul with a constant 2-D right operand, transposed to
+a linear weight at compile time): W is out x in, X = x^T, N the rows of x.
+
+Work is split into tiles (image, group, column chunk, row chunk) that threads share. A
+tile packs its chunk of `nr = nv * lanes` columns of X into a stack buffer Xp[K][nr]
+(masked, strided vector loads; zeros in the padding), then runs the format's row
+program (`Program.emit`) over its rows, which hands every finished output row to a
+`Sink` as `nv` vectors:
+- conv2d: the epilogue is applied to each vector and it is stored in the output, with a
+  masked store only when the vector is cut by the end of an output row;
+- linear: the row goes to a transposed buffer Yt[M][nr]; when the tile's rows are done,
+  Yt is read back along the rows (strided loads) so the epilogue sees vectors along the
+  output's innermost dim (the output features), as in the dense kernel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from math import prod
+
+import numpy as np
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import IntegerType, VectorType, f32
+from xdsl.ir import Operation, SSAValue
+
+from sparsec.dialects import nn
+from sparsec.dialects.sparse.encodings import BCRAttr, CSRAttr, PatternAttr
+from sparsec.dialects.sparse.formats import check, pack, unpack
+
+from ...emitter import INDEX, Emitter, Index
+from ..base import Kernel, shape
+from ..epilogue import Operand, Step, chain_steps
+from ..gemm import Column, _apply_steps, _ints, _store, ceil_div
+from . import KERNEL_FORMATS, PackedConstant, sparse_operand
+
+I32 = IntegerType(32)
+XP_BYTES = 256 * 1024
+"""Budget of a tile's packed X chunk (Xp[K][nr]): fewer vectors per row above it."""
+YT_BYTES = 128 * 1024
+"""linear: budget of a tile's transposed result rows (Yt[M][nr])."""
+
+Sink = Callable[[Index, list[SSAValue]], None]
+"""sink(output row, its nv vectors of the chunk's columns)."""
+
+
+def load_index(E: Emitter, buffer: SSAValue, index: Index) -> SSAValue:
+    """An i32 index array element, as an index."""
+    return E.cast_index(E.load(buffer, index), INDEX)
+
+
+def index_array(values: Sequence[int] | np.ndarray) -> np.ndarray:
+    """An index array for the weights buffer (i32, never empty)."""
+    array = np.asarray(values, np.int64).reshape(-1)
+    if array.size and (array.min() < 0 or array.max() >= 2**31):
+        raise ValueError("index out of the i32 range")
+    return np.asarray(array if array.size else [0], np.int32)
+
+
+def value_array(values: np.ndarray) -> np.ndarray:
+    """A value array for the weights buffer (f32, never empty)."""
+    array = np.asarray(values, np.float32).reshape(-1)
+    return array if array.size else np.zeros(1, np.float32)
+
+
+class Program:
+    """A format's row program over one group's rows. `units` per group, each covering
+    `rows_per_unit` output rows (contiguous when > 1, in the program's order otherwise)."""
+
+    units: int
+    rows_per_unit: int = 1
+
+    def emit(self, k: Kernel, g: Index, u0: Index, u1: Index, xp: SSAValue, nv: int,
+             sink: Sink) -> None:
+        raise NotImplementedError
+
+
+# --- entry ------------------------------------------------------------------------------
+
+
+def emit(k: Kernel, op: Operation, epilogue: Sequence[Operation]) -> None:
+    weight = sparse_operand(op)
+    assert weight is not None
+    packed = k.constant(weight)
+    if not isinstance(packed, PackedConstant):
+        raise k.fail("a sparse weight must be a constant (a sparse.assemble of constant "
+                     "arrays)")
+    if not isinstance(packed.encoding, KERNEL_FORMATS):
+        raise k.fail(f"no kernel for {packed.encoding} weights (the code generator has "
+                     "kernels for #sparse.bcr, #sparse.pattern and #sparse.csr)")
+    if not isinstance(op.results[0].type.get_element_type(), type(f32)) or \
+            packed.arrays and _value_dtype(packed) != np.float32:
+        raise k.fail("only f32 sparse contractions are supported by the code generator")
+    try:
+        check(packed.encoding, packed.shape, packed.arrays)
+    except ValueError as e:
+        raise k.fail(f"invalid packed weight: {e}") from None
+    if isinstance(op, nn.MatmulOp):
+        packed = transposed(packed)
+    if isinstance(op, nn.Conv2dOp):
+        view: _View = _ConvView(k, op, epilogue)
+    else:
+        view = _LinearView(k, op, epilogue)
+    program = make_program(k, packed, view)
+    view.run(program)
+
+
+def _value_dtype(packed: PackedConstant) -> np.dtype:
+    from sparsec.dialects.sparse.encodings import fields
+
+    [name] = [f.name for f in fields(packed.encoding, packed.shape) if f.kind == "value"]
+    return np.asarray(packed.arrays[name]).dtype
+
+
+def transposed(packed: PackedConstant) -> PackedConstant:
+    """The weight of a matmul's constant right operand B[K][N] as a linear weight
+    W = B^T [N][K], in the same format (a bcr block transposes with it)."""
+    dense = unpack(packed.encoding, packed.shape, packed.arrays).T
+    encoding = packed.encoding
+    if isinstance(encoding, BCRAttr):
+        encoding = BCRAttr(encoding.block[::-1])
+    return PackedConstant(encoding, dense.shape, pack(encoding, np.ascontiguousarray(dense)))
+
+
+def make_program(k: Kernel, packed: PackedConstant, view: _View) -> Program:
+    from .bcr import BCRProgram
+    from .csr import CSRProgram
+    from .pattern import PatternProgram
+
+    encoding = packed.encoding
+    if isinstance(encoding, BCRAttr):
+        if view.rows_per_group % encoding.block[0] == 0:
+            return BCRProgram(k, packed, view.groups, view.nr)
+        # a tile would straddle two groups: the same weights, row by row
+        dense = packed.dense()
+        packed = PackedConstant(CSRAttr(), packed.shape, pack(CSRAttr(), dense))
+    if isinstance(packed.encoding, PatternAttr):
+        return PatternProgram(k, packed, view.groups, view.nr)
+    return CSRProgram(k, packed, view.groups, view.nr)
+
+
+# --- the two views ----------------------------------------------------------------------
+
+
+class _View:
+    """Tiles over (image, group, column chunk, row chunk) of one contraction."""
+
+    images: int
+    groups: int
+    rows_per_group: int
+    depth: int
+    columns: int
+    nv: int
+
+    def __init__(self, k: Kernel, op: Operation, epilogue: Sequence[Operation]):
+        self.k = k
+        self.E = k.E
+        self.op = op
+        self.lanes = k.lanes
+        self.result = (epilogue[-1] if epilogue else op).results[0]
+        self.out_dims = shape(self.result)
+        self.steps: list[Step] = list(chain_steps(k, epilogue, op.results[0]))
+
+    @property
+    def nr(self) -> int:
+        return self.nv * self.lanes
+
+    def choose_nv(self, *budgets: tuple[int, int]) -> int:
+        """Vectors per row: the dense micro-kernel's, fewer while a (bytes per column,
+        budget) scratch would not fit its budget."""
+        nv = self.k.target.gemm_block[1]
+        while nv > 1 and any(per * nv * self.lanes > budget for per, budget in budgets):
+            nv -= 1
+        return nv
+
+    def run(self, program: Program) -> None:
+        k, E = self.k, self.E
+        self.accesses = [[o.access(k, self.out_dims) for o in step.operands]
+                         for step in self.steps]
+        xp = E.alloca(self.depth * self.nr)
+        self.scratch()
+        chunks = ceil_div(self.columns, self.nr)
+        units = program.units
+        row_chunks = 1
+        while (self.images * self.groups * chunks * row_chunks < 4 * k.threads
+               and row_chunks < units):
+            row_chunks *= 2
+        chunk_units = max(1, ceil_div(units, row_chunks))
+        row_chunks = max(1, ceil_div(units, chunk_units))
+        tiles = self.images * self.groups * chunks * row_chunks
+        self.iota = E.iota(self.lanes, I32)
+        lo, hi = k.tile_range(tiles)
+        with E.loop(lo, hi) as tile:
+            t = tile.iv
+            row_chunk = E.irem(t, row_chunks)
+            t = E.idiv(t, row_chunks)
+            chunk = E.irem(t, chunks)
+            t = E.idiv(t, chunks)
+            g = E.irem(t, self.groups)
+            image = E.idiv(t, self.groups)
+            u0 = E.imul(row_chunk, chunk_units)
+            u1 = E.imin(units, E.iadd(u0, chunk_units))
+            self.pack(image, g, chunk, xp)
+            sink = self.sink(image, chunk)
+            program.emit(k, g, u0, u1, xp, self.nv, sink)
+            first = E.imul(g, self.rows_per_group)
+            self.finish(image, chunk, E.iadd(first, E.imul(u0, program.rows_per_unit)),
+                        E.iadd(first, E.imin(self.rows_per_group,
+                                             E.imul(u1, program.rows_per_unit))))
+
+    def scratch(self) -> None:
+        """Allocate any per-tile buffers besides Xp."""
+
+    def pack(self, image: Index, g: Index, chunk: Index, xp: SSAValue) -> None:
+        raise NotImplementedError
+
+    def sink(self, image: Index, chunk: Index) -> Sink:
+        raise NotImplementedError
+
+    def finish(self, image: Index, chunk: Index, row_lo: Index, row_hi: Index) -> None:
+        """After the tile's rows: write out what the sink kept back."""
+
+    def bias_step(self, dims: tuple[int, ...]) -> None:
+        bias = getattr(self.op, "bias", None)
+        if bias is not None:
+            self.steps.insert(0, Step(self.op, [Operand(dims, bias)], 0,
+                                      lambda E_, v: E_.fadd(v[0], v[1])))
+
+
+class _ConvView(_View):
+    def __init__(self, k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]):
+        super().__init__(k, op, epilogue)
+        self.images, self.c_in, self.h, self.w = shape(op.input)
+        self.c_out, self.cg, self.kh, self.kw = shape(op.weight)
+        _, _, self.oh, self.ow = shape(op.result)
+        self.groups = op.groups.value.data
+        self.sh, self.sw = _ints(op.stride)
+        self.top, self.left = _ints(op.padding)[:2]
+        self.dh, self.dw = _ints(op.dilation)
+        self.rows_per_group = self.c_out // self.groups
+        self.taps = self.kh * self.kw
+        self.depth = self.cg * self.taps
+        self.owp = ceil_div(self.ow, self.lanes) * self.lanes
+        self.columns = self.oh * self.owp
+        self.nv = self.choose_nv((self.depth * 4, XP_BYTES))
+        self.full_vectors = self.ow % self.lanes == 0 and self.columns % self.nr == 0
+        self.bias_step((self.c_out, 1, 1))
+        self.x = k.buffer(op.input)
+        self.y = k.buffer(self.result)
+
+    def column(self, chunk: Index, v: Index) -> Column:
+        """Vector v of a chunk: output row and column of lane 0, lane mask, all valid?"""
+        E, lanes = self.E, self.lanes
+        q = E.iadd(E.imul(chunk, self.nr), E.imul(v, lanes))
+        out_row = E.idiv(q, self.owp)
+        ow0 = E.irem(q, self.owp)
+        in_row = E.cmpi("slt", out_row, self.oh)
+        limit = E.select(in_row, E.cast_index(E.index(E.isub(self.ow, ow0)), I32),
+                         E.const(0, I32))
+        mask = E.cmpi("slt", self.iota, E.splat(limit, lanes))
+        full = E.cmpi("sge", limit, E.const(lanes, I32))
+        offset = E.iadd(E.imul(out_row, self.ow), ow0)
+        return Column(offset, None if self.full_vectors else mask, full, [out_row, ow0])
+
+    def pack(self, image: Index, g: Index, chunk: Index, xp: SSAValue) -> None:
+        """xp[(ci * taps + tap) * nr + lane] = the im2col column of this chunk: masked
+        (strided) vector loads of the input, zeros in the padding."""
+        E, lanes, nr = self.E, self.lanes, self.nr
+        h, w, ow, oh = self.h, self.w, self.ow, self.oh
+        vec_i32 = VectorType(I32, [lanes])
+        x_base = E.imul(E.iadd(E.imul(image, self.c_in), E.imul(g, self.cg)), h * w)
+        with E.loop(0, self.nv) as v:
+            col = self.column(chunk, v.iv)
+            out_row, ow0 = col.position
+            out_mask = E.cmpi("slt", self.iota, E.splat(E.select(
+                E.cmpi("slt", out_row, oh), E.cast_index(E.index(E.isub(ow, ow0)), I32),
+                E.const(0, I32)), lanes))
+            first_col = E.iadd(E.imul(ow0, self.sw), -self.left)
+            lane_cols = E.value(arith.AddiOp(
+                E.splat(E.cast_index(E.index(first_col), I32), lanes),
+                E.value(arith.MuliOp(self.iota, E.const(self.sw, vec_i32)))))
+            with E.loop(0, self.kh) as i:
+                ih = E.iadd(E.imul(out_row, self.sh), E.iadd(E.imul(i.iv, self.dh), -self.top))
+                row_ok = E.and_(E.cmpi("sge", ih, 0), E.cmpi("slt", ih, h))
+                row_mask = E.and_(out_mask, E.splat(row_ok, lanes))
+                row_start = E.iadd(x_base, E.imul(E.imax(E.imin(ih, h - 1), 0), w))
+                with E.loop(0, self.kw) as j:
+                    shift = E.imul(j.iv, self.dw)
+                    cols = E.value(arith.AddiOp(lane_cols, E.splat(
+                        E.cast_index(E.index(shift), I32), lanes)))
+                    inside = E.and_(E.cmpi("sge", cols, E.const(0, vec_i32)),
+                                    E.cmpi("slt", cols, E.const(w, vec_i32)))
+                    mask = E.and_(row_mask, inside)
+                    source = E.iadd(row_start, E.iadd(first_col, shift))
+                    tap = E.iadd(E.imul(i.iv, self.kw), j.iv)
+                    target = E.iadd(E.imul(tap, nr), E.imul(v.iv, lanes))
+                    with E.loop(0, self.cg) as ci:
+                        value = E.vload_strided(self.x, E.iadd(source, E.imul(ci.iv, h * w)),
+                                                lanes, self.sw, mask, 0.0)
+                        E.vstore(value, xp, E.iadd(target, E.imul(ci.iv, self.taps * nr)))
+
+    def sink(self, image: Index, chunk: Index) -> Sink:
+        E = self.E
+        cols = [self.column(chunk, v) for v in range(self.nv)]
+
+        def store(row: Index, acc: list[SSAValue]) -> None:
+            for v, value in enumerate(acc):
+                index = E.iadd(E.imul(E.iadd(E.imul(image, self.c_out), row),
+                                      self.oh * self.ow), cols[v].offset)
+
+                def emit(mask: SSAValue | None, v: int = v, value: SSAValue = value,
+                         index: Index = index) -> None:
+                    out = _apply_steps(self.k, self.steps, self.accesses, value, [image, row],
+                                       cols[v], mask)
+                    _store(E, out, self.y, index, mask)
+                cols[v].split(E, emit)
+        return store
+
+
+class _LinearView(_View):
+    def __init__(self, k: Kernel, op: nn.LinearOp | nn.MatmulOp,
+                 epilogue: Sequence[Operation]):
+        super().__init__(k, op, epilogue)
+        lhs = op.input if isinstance(op, nn.LinearOp) else op.lhs
+        x_dims = shape(lhs)
+        self.images, self.groups = 1, 1
+        self.depth = x_dims[-1]
+        self.columns = prod(x_dims[:-1])  # the rows of x
+        self.rows_per_group = self.out_dims[-1]
+        self.nv = self.choose_nv((self.depth * 4, XP_BYTES), (self.rows_per_group * 4,
+                                                             YT_BYTES))
+        if isinstance(op, nn.LinearOp):
+            self.bias_step((self.rows_per_group,))
+        self.x = k.buffer(lhs)
+        self.y = k.buffer(self.result)
+
+    def scratch(self) -> None:
+        self.yt = self.E.alloca(self.rows_per_group * self.nr)
+
+    def pack(self, image: Index, g: Index, chunk: Index, xp: SSAValue) -> None:
+        """xp[kk * nr + j] = x[chunk * nr + j, kk] (zeros past the last row of x)."""
+        E, nr, depth, rows = self.E, self.nr, self.depth, self.columns
+        first = E.imul(chunk, nr)
+        with E.loop(0, nr) as j:
+            b = E.iadd(first, j.iv)
+            valid = E.cmpi("slt", b, rows)
+            source = E.imul(E.imin(b, rows - 1), depth)
+            with E.loop(0, depth) as kk:
+                value = E.select(valid, E.load(self.x, E.iadd(source, kk.iv)), E.f32(0.0))
+                E.store(value, xp, E.iadd(E.imul(kk.iv, nr), j.iv))
+
+    def sink(self, image: Index, chunk: Index) -> Sink:
+        E = self.E
+
+        def keep(row: Index, acc: list[SSAValue]) -> None:
+            for v, value in enumerate(acc):
+                E.vstore(value, self.yt, E.iadd(E.imul(row, self.nr), v * self.lanes))
+        return keep
+
+    def finish(self, image: Index, chunk: Index, row_lo: Index, row_hi: Index) -> None:
+        """y[b, r..r+lanes] = epilogue(Yt[r..r+lanes][b]) for the tile's rows b of x."""
+        E, lanes, nr, n_out = self.E, self.lanes, self.nr, self.rows_per_group
+        first = E.imul(chunk, nr)
+        count = E.imin(nr, E.isub(self.columns, first))
+        with E.loop(0, count) as j:
+            b = E.iadd(first, j.iv)
+            row_ivs: list[Index] = []
+            rest: Index = b
+            for size in reversed(self.out_dims[:-1]):
+                row_ivs.insert(0, E.irem(rest, size))
+                rest = E.idiv(rest, size)
+            with E.loop(row_lo, row_hi, lanes) as r:
+                limit = E.cast_index(E.index(E.imin(E.isub(row_hi, r.iv), lanes)), I32)
+                mask = E.cmpi("slt", self.iota, E.splat(limit, lanes))
+                full = E.cmpi("sge", limit, E.const(lanes, I32))
+                col = Column(r.iv, mask, full, [r.iv])
+                value = E.vload_strided(self.yt, E.iadd(E.imul(r.iv, nr), j.iv), lanes, nr,
+                                        mask, 0.0)
+                index = E.iadd(E.imul(b, n_out), r.iv)
+
+                def emit(mask: SSAValue | None, value: SSAValue = value, col: Column = col,
+                         index: Index = index) -> None:
+                    out = _apply_steps(self.k, self.steps, self.accesses, value, row_ivs, col,
+                                       mask)
+                    _store(E, out, self.y, index, mask)
+                col.split(E, emit)
+
+
+def zeros(E: Emitter, nv: int, lanes: int) -> list[SSAValue]:
+    zero = E.const(0.0, VectorType(f32, [lanes]))
+    return [zero] * nv

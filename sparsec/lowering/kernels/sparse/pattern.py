@@ -1,0 +1,98 @@
+"""PatDNN's pattern kernels: a `#sparse.pattern` convolution weight (3x3 kernels, each
+kept kernel keeps the 4 positions of one pattern of the set).
+
+Compile time re-packs the FKW arrays (`encodings.fields`: reorder, offsets, strides,
+pattern_ids, channels, weights) into the kernel's order without changing what they
+store:
+- filters in the format's filter kernel reorder (most kept kernels first), split by
+  group: slot s of group g computes output channel order[s];
+- each slot's kernels grouped by pattern: kernels[kptr[s * P + p] : kptr[s * P + p + 1]]
+  have pattern p (the pattern runs), each with its input channel's offset in Xp and its
+  4 weights.
+
+The code has one branch-free loop per pattern of the set, its 4 tap offsets constants:
+
+    acc = 0
+    for p, (t0, t1, t2, t3) in patterns:             # unrolled at compile time
+        for kernel in run p of this filter:
+            c = channel offset; w = its 4 weights
+            acc += w0 * Xp[c + t0] + w1 * Xp[c + t1] + w2 * Xp[c + t2] + w3 * Xp[c + t3]
+    store(epilogue(acc))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.ir import SSAValue
+
+from sparsec.dialects.sparse.encodings import PATTERN_SIZE, PatternAttr
+
+from ...emitter import Index
+from ..base import Kernel
+from . import PackedConstant
+from .core import Program, Sink, index_array, load_index, value_array, zeros
+
+
+def _segments(ptr: np.ndarray) -> np.ndarray:
+    return np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+
+
+class PatternProgram(Program):
+    def __init__(self, k: Kernel, packed: PackedConstant, groups: int, nr: int):
+        encoding = packed.encoding
+        assert isinstance(encoding, PatternAttr)
+        arrays = {name: np.asarray(a) for name, a in packed.arrays.items()}
+        cout = packed.shape[0]
+        self.patterns = encoding.patterns
+        count = len(self.patterns)
+        self.rows_per_group = cout // groups
+        self.units = self.rows_per_group
+        # filters in the format's reorder, stably split by group
+        reorder = arrays["reorder"].astype(np.int64)
+        order = reorder[np.argsort(reorder // self.rows_per_group, kind="stable")]
+        position = np.empty(cout, np.int64)
+        position[order] = np.arange(cout)
+        # every stored kernel: its filter's position, pattern, channel, weights
+        run = _segments(arrays["strides"].astype(np.int64))
+        slot = _segments(arrays["offsets"].astype(np.int64))[run]
+        where = position[reorder[slot]]
+        pid = arrays["pattern_ids"].astype(np.int64)[run]
+        channels = arrays["channels"].astype(np.int64)
+        sort = np.lexsort((channels, pid, where))
+        key = where[sort] * count + pid[sort]
+        kptr = np.searchsorted(key, np.arange(cout * count + 1), side="left")
+        self.used = sorted(set(pid.tolist()))
+        self.order = k.weight(index_array(order))
+        self.kptr = k.weight(index_array(kptr))
+        self.channel = k.weight(index_array(channels[sort] * 9 * nr))
+        self.weights = k.weight(value_array(
+            np.asarray(arrays["weights"]).reshape(-1, PATTERN_SIZE)[sort]))
+        self.nr = nr
+
+    def emit(self, k: Kernel, g: Index, u0: Index, u1: Index, xp: SSAValue, nv: int,
+             sink: Sink) -> None:
+        E, lanes, nr = k.E, k.lanes, self.nr
+        count = len(self.patterns)
+        first = E.imul(g, self.rows_per_group)
+        with E.loop(E.iadd(first, u0), E.iadd(first, u1)) as slot:
+            acc = zeros(E, nv, lanes)
+            for p in self.used:
+                taps = self.patterns[p]
+                head = E.iadd(E.imul(slot.iv, count), p)
+                lo = load_index(E, self.kptr, head)
+                hi = load_index(E, self.kptr, E.iadd(head, 1))
+                with E.loop(lo, hi, carried=acc) as kernel:
+                    base = load_index(E, self.channel, kernel.iv)
+                    w0 = E.imul(kernel.iv, PATTERN_SIZE)
+                    weights = [E.splat(E.load(self.weights, E.iadd(w0, t)), lanes)
+                               for t in range(PATTERN_SIZE)]
+                    out = []
+                    for v in range(nv):
+                        value = kernel.args[v]
+                        for weight, tap in zip(weights, taps, strict=True):
+                            x = E.vload(xp, E.iadd(base, tap * nr + v * lanes), lanes)
+                            value = E.fma(weight, x, value)
+                        out.append(value)
+                    kernel.next(*out)
+                acc = kernel.results
+            sink(load_index(E, self.order, slot.iv), acc)
