@@ -218,10 +218,12 @@ def _example(spec: TensorSpec) -> np.ndarray:
 
 def compile(model_or_module: Any, example_inputs: Sequence[Any] | None = None, *,
             passes: str | None = None, threads: int | None = None,
-            target: str = "host") -> CompiledModel:
+            target: str = "host", sparsity: Any = None) -> CompiledModel:
     """Compile an nn module (or a torch.nn.Module, imported with `example_inputs`) for the
     host CPU. `passes`: a pass spec run on the nn module first (default: none);
-    `threads`: OpenMP threads the kernels use (default 1)."""
+    `threads`: OpenMP threads the kernels use (default 1); `sparsity`: a scheme
+    (`sparsec.BCR(...)`, `sparsec.Pattern(...)`) the weights are pruned to and packed in
+    (the `sparsify` pass, after `passes`), so the sparse kernels run them."""
     if isinstance(model_or_module, ModuleOp):
         module = model_or_module
     else:
@@ -234,5 +236,13 @@ def compile(model_or_module: Any, example_inputs: Sequence[Any] | None = None, *
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     passes = DEFAULT_PASSES if passes is None else passes
+    if sparsity is not None:
+        passes = ",".join(p for p in (passes, _sparsify_spec(sparsity)) if p)
     artifact = build(module, threads=threads, target=target, passes=passes)
     return CompiledModel(module, artifact, threads=threads, target=target, passes=passes)
+
+
+def _sparsify_spec(scheme: Any) -> str:
+    from sparsec.transforms.sparsity.sparsify import SparsifyPass
+
+    return SparsifyPass.from_scheme(scheme).spec()
