@@ -172,9 +172,9 @@ class _View:
         return self.nv * self.lanes
 
     def choose_nv(self, *budgets: tuple[int, int]) -> int:
-        """Vectors per row: the dense micro-kernel's, fewer while a (bytes per column,
-        budget) scratch would not fit its budget."""
-        nv = self.k.target.gemm_block[1]
+        """Vectors per row: the dense micro-kernel's, no more than the columns need, fewer
+        while a (bytes per column, budget) scratch would not fit its budget."""
+        nv = min(self.k.target.gemm_block[1], ceil_div(self.columns, self.lanes))
         while nv > 1 and any(per * nv * self.lanes > budget for per, budget in budgets):
             nv -= 1
         return nv
@@ -341,7 +341,8 @@ class _LinearView(_View):
         self.y = k.buffer(self.result)
 
     def scratch(self) -> None:
-        self.yt = self.E.alloca(self.rows_per_group * self.nr)
+        # rows past the last are read (never stored) by the last lanes x lanes block
+        self.yt = self.E.alloca((self.rows_per_group + self.lanes) * self.nr)
 
     def pack(self, image: Index, g: Index, chunk: Index, xp: SSAValue) -> None:
         """xp[kk * nr + j] = x[chunk * nr + j, kk] (zeros past the last row of x)."""
@@ -364,32 +365,51 @@ class _LinearView(_View):
         return keep
 
     def finish(self, image: Index, chunk: Index, row_lo: Index, row_hi: Index) -> None:
-        """y[b, r..r+lanes] = epilogue(Yt[r..r+lanes][b]) for the tile's rows b of x."""
+        """y[b, r..r+lanes] = epilogue(Yt[r..r+lanes][b]) for the tile's rows b of x: a
+        lanes x lanes block of Yt is read as `lanes` row vectors and transposed in
+        registers (log2(lanes) rounds of interleaving shuffles)."""
         E, lanes, nr, n_out = self.E, self.lanes, self.nr, self.rows_per_group
         first = E.imul(chunk, nr)
-        count = E.imin(nr, E.isub(self.columns, first))
-        with E.loop(0, count) as j:
-            b = E.iadd(first, j.iv)
-            row_ivs: list[Index] = []
-            rest: Index = b
-            for size in reversed(self.out_dims[:-1]):
-                row_ivs.insert(0, E.irem(rest, size))
-                rest = E.idiv(rest, size)
-            with E.loop(row_lo, row_hi, lanes) as r:
-                limit = E.cast_index(E.index(E.imin(E.isub(row_hi, r.iv), lanes)), I32)
-                mask = E.cmpi("slt", self.iota, E.splat(limit, lanes))
-                full = E.cmpi("sge", limit, E.const(lanes, I32))
-                col = Column(r.iv, mask, full, [r.iv])
-                value = E.vload_strided(self.yt, E.iadd(E.imul(r.iv, nr), j.iv), lanes, nr,
-                                        mask, 0.0)
-                index = E.iadd(E.imul(b, n_out), r.iv)
+        with E.loop(row_lo, row_hi, lanes) as r:
+            limit = E.cast_index(E.index(E.imin(E.isub(row_hi, r.iv), lanes)), I32)
+            mask = E.cmpi("slt", self.iota, E.splat(limit, lanes))
+            full = E.cmpi("sge", limit, E.const(lanes, I32))
+            col = Column(r.iv, mask, full, [r.iv])
+            for v in range(self.nv):
+                block = [E.vload(self.yt, E.iadd(E.imul(E.iadd(r.iv, i), nr), v * lanes), lanes)
+                         for i in range(lanes)]
+                for j, value in enumerate(transpose(E, block)):
+                    b = E.iadd(first, v * lanes + j)
+                    E.choose(E.cmpi("slt", b, self.columns),
+                             lambda b=b, value=value: self._write(b, r.iv, value, col) or [],
+                             lambda: [])
 
-                def emit(mask: SSAValue | None, value: SSAValue = value, col: Column = col,
-                         index: Index = index) -> None:
-                    out = _apply_steps(self.k, self.steps, self.accesses, value, row_ivs, col,
-                                       mask)
-                    _store(E, out, self.y, index, mask)
-                col.split(E, emit)
+    def _write(self, b: Index, r: Index, value: SSAValue, col: Column) -> None:
+        E = self.E
+        row_ivs: list[Index] = []
+        rest: Index = b
+        for size in reversed(self.out_dims[:-1]):
+            row_ivs.insert(0, E.irem(rest, size))
+            rest = E.idiv(rest, size)
+        index = E.iadd(E.imul(b, self.rows_per_group), r)
+
+        def emit(mask: SSAValue | None) -> None:
+            out = _apply_steps(self.k, self.steps, self.accesses, value, row_ivs, col, mask)
+            _store(E, out, self.y, index, mask)
+        col.split(E, emit)
+
+
+def transpose(E: Emitter, rows: list[SSAValue]) -> list[SSAValue]:
+    """The columns of a square block given as its rows (a power-of-two count): each round
+    interleaves row i with row i + n/2; log2(n) rounds transpose."""
+    n = len(rows)
+    low = [x for i in range(n // 2) for x in (i, n + i)]
+    high = [x for i in range(n // 2, n) for x in (i, n + i)]
+    for _ in range(n.bit_length() - 1):
+        rows = [out for i in range(n // 2)
+                for out in (E.shuffle(rows[i], rows[i + n // 2], low),
+                            E.shuffle(rows[i], rows[i + n // 2], high))]
+    return rows
 
 
 def zeros(E: Emitter, nv: int, lanes: int) -> list[SSAValue]:
