@@ -1,24 +1,33 @@
 """GRIM's BCR kernel: a `#sparse.bcr` weight, tile by tile.
 
 Every tile of the block grid keeps kr whole rows and kc whole columns (a small dense
-kr x kc matrix). For a block row of W:
+kr x kc matrix). A block row of W (bm output rows) is computed with its bm x nv sums in
+vector registers:
 
-    Yb[bm][nr] = 0
-    for each (kr, kc) shape present in the layer:     # unrolled: one body per shape
-        for each tile of this block row with that shape:
+    acc[bm][nv] = 0
+    for kc in the column counts present in the layer:   # unrolled: one body per count
+        for each tile of this block row keeping kc columns:
             xs[j] = Xp[kept column j]            j < kc   # loaded once per tile ...
-            for i < kr:                                   # ... reused by all its rows
-                Yb[kept row i] += sum_j W[i, j] * xs[j]
-    store(epilogue(Yb[i])) for each of the block's bm rows
+            acc[i] += W[i, j] * xs[j]      i < bm, j < kc # ... reused by all its rows
+    store(epilogue(acc[i])) for i < bm
 
-Grouping the tiles by shape is GRIM's reorder for this kernel: all kept rows of a tile
-share its column set, so each body is straight-line code (kc x nv vector loads, kr x kc
-x nv FMAs) with no per-row branch. Pruning gives every tile of a layer the same shape
-(`schemes`), so a layer usually has a single body.
+Grouping the tiles by column count is GRIM's reorder for this kernel: every kept row of
+a tile shares its column set, so each body is straight-line code (kc x nv vector loads,
+bm x kc x nv FMAs) with no branch and no per-row index. The tile's pruned rows are
+zeros in the re-packed values (bm x kc per tile): a few FMAs on zeros buy sums that
+never leave the registers (keeping only the kept rows needs their sums in memory, and
+consecutive tiles then wait on each other's stores). Pruning gives every tile of a layer
+the same kr x kc (`schemes`), so a layer usually has a single body.
+
+When bm + bk vectors do not fit the register file (e.g. 16-row tiles on AVX2), the sums
+live in a small stack block Yb[bm][nr] instead and only the kept rows are updated
+(`_emit_in_memory`): one body per (kr, kc).
 
 Compile time re-packs the format's arrays (row_ptr, rows, col_ptr, cols, val_ptr,
-values) per tile into one `meta` record: [value start, kc column offsets into Xp, kr row
-offsets into Yb]; `tptr[br * S + s]` delimits block row br's tiles of shape s.
+values) by tile shape s: the tiles of each shape in block-row order, each a fixed-size
+record in `meta` ([kr row offsets into Yb,] kc column offsets into Xp) and in `values`
+(bm x kc, or kr x kc), so a tile's records are found from its index alone;
+`tptr[s * (block rows + 1) + br]` is block row br's first tile of shape s.
 """
 
 from __future__ import annotations
@@ -29,9 +38,25 @@ from xdsl.ir import SSAValue
 from sparsec.dialects.sparse.encodings import BCRAttr, matrix_view
 
 from ...emitter import Index
+from ...target import Target
 from ..base import Kernel
 from . import PackedConstant
-from .core import Program, Sink, index_array, load_index, value_array, zeros
+from .core import Panels, Program, Sink, index_array, load_index, value_array, zeros
+
+
+def in_registers(encoding: BCRAttr, target: Target) -> bool:
+    """Whether a block row's sums (bm vectors) and a tile's columns (bk vectors) fit the
+    vector registers with a broadcast register to spare."""
+    bm, bk = encoding.block
+    return bm + bk + 1 <= target.vector_registers
+
+
+def vectors_per_row(encoding: BCRAttr, target: Target) -> int:
+    """Vectors of columns per row the kernel can keep in registers (at least 1)."""
+    bm, bk = encoding.block
+    if not in_registers(encoding, target):
+        return target.gemm_block[1]
+    return max(1, (target.vector_registers - 1) // (bm + bk))
 
 
 class BCRProgram(Program):
@@ -39,73 +64,130 @@ class BCRProgram(Program):
         encoding = packed.encoding
         assert isinstance(encoding, BCRAttr)
         (m, kdim), (bm, bk) = matrix_view(packed.shape), encoding.block
-        arrays = {name: np.asarray(a).astype(np.int64) if name != "values" else np.asarray(a)
-                  for name, a in packed.arrays.items()}
+        arrays = {name: np.asarray(a) for name, a in packed.arrays.items()}
         self.bm, self.nr = bm, nr
         self.rows_per_unit = bm
         self.units = m // groups // bm
+        self.registers = in_registers(encoding, k.target)
         block_rows, block_cols = m // bm, kdim // bk
-        row_ptr, col_ptr, val_ptr = arrays["row_ptr"], arrays["col_ptr"], arrays["val_ptr"]
-        kr = np.diff(row_ptr)
-        kc = np.diff(col_ptr)
-        tiles = np.nonzero((kr > 0) & (kc > 0))[0]
-        self.shapes = sorted({(int(kr[t]), int(kc[t])) for t in tiles})
-        shape_id = {s: i for i, s in enumerate(self.shapes)}
-        count = len(self.shapes)
-        keyed = sorted(tiles.tolist(), key=lambda t: (t // block_cols,
-                                                      shape_id[(int(kr[t]), int(kc[t]))]))
-        meta: list[int] = []
-        starts: list[int] = []
-        keys: list[int] = []
-        for t in keyed:
-            starts.append(len(meta))
-            keys.append((t // block_cols) * count + shape_id[(int(kr[t]), int(kc[t]))])
-            rows = arrays["rows"][row_ptr[t]:row_ptr[t + 1]]
-            cols = arrays["cols"][col_ptr[t]:col_ptr[t + 1]]
-            meta.append(int(val_ptr[t]))
-            meta.extend((cols * nr).tolist())
-            meta.extend(((rows % bm) * nr).tolist())
-        tptr = np.searchsorted(np.asarray(keys, np.int64),
-                               np.arange(block_rows * count + 1), side="left")
-        self.tptr = k.weight(index_array(tptr))
-        self.start = k.weight(index_array(starts))
-        self.meta = k.weight(index_array(meta))
-        self.values = k.weight(value_array(arrays["values"]))
-        self.yb = k.E.alloca(bm * nr)
+        row_ptr, col_ptr, val_ptr = (arrays[n].astype(np.int64)
+                                     for n in ("row_ptr", "col_ptr", "val_ptr"))
+        rows_of, cols_of = arrays["rows"].astype(np.int64), arrays["cols"].astype(np.int64)
+        values = np.asarray(arrays["values"], np.float32)
+        kr, kc = np.diff(row_ptr), np.diff(col_ptr)
+        tiles = np.nonzero((kr > 0) & (kc > 0))[0]  # row-major: block rows in order
 
-    def emit(self, k: Kernel, g: Index, u0: Index, u1: Index, xp: SSAValue, nv: int,
+        def shape_of(t: int) -> tuple[int, int]:
+            return (0 if self.registers else int(kr[t]), int(kc[t]))
+
+        self.shapes = sorted({shape_of(t) for t in tiles})
+        self.block_rows = block_rows
+        tptr, meta, stored = [], [], []
+        self.meta_base, self.value_base = [], []
+        meta_size = value_size = 0
+        for shape in self.shapes:
+            rows_kept, cols_kept = shape
+            chosen = [t for t in tiles.tolist() if shape_of(t) == shape]
+            counts = np.bincount([t // block_cols for t in chosen], minlength=block_rows)
+            tptr.append(np.concatenate([[0], np.cumsum(counts)]))
+            self.meta_base.append(meta_size)
+            self.value_base.append(value_size)
+            for t in chosen:
+                rows = rows_of[row_ptr[t]:row_ptr[t + 1]]
+                cols = cols_of[col_ptr[t]:col_ptr[t + 1]]
+                tile = values[val_ptr[t]:val_ptr[t + 1]].reshape(len(rows), len(cols))
+                if self.registers:  # bm x kc, zeros in the pruned rows
+                    full = np.zeros((bm, len(cols)), np.float32)
+                    full[rows % bm] = tile
+                    tile = full
+                else:
+                    meta.extend(((rows % bm) * nr).tolist())
+                meta.extend((cols * nr).tolist())
+                stored.append(tile.reshape(-1))
+            meta_size = len(meta)
+            value_size += len(chosen) * (bm if self.registers else rows_kept) * cols_kept
+        self.tptr = self.store(k, index_array(np.concatenate(tptr) if tptr else [0]))
+        self.meta = self.store(k, index_array(meta))
+        self.values = self.store(k, value_array(np.concatenate(stored) if stored
+                                                else np.zeros(0, np.float32)))
+        self.yb = None if self.registers else k.E.alloca(bm * nr)
+
+    def emit(self, k: Kernel, g: Index, u0: Index, u1: Index, panels: Panels, nv: int,
              sink: Sink) -> None:
-        E, lanes, nr, bm = k.E, k.lanes, self.nr, self.bm
-        count = len(self.shapes)
+        E = k.E
         first = E.imul(g, self.units)
-        zero = zeros(E, 1, lanes)[0]
         with E.loop(E.iadd(first, u0), E.iadd(first, u1)) as block:
-            for i in range(bm):
-                for v in range(nv):
-                    E.vstore(zero, self.yb, i * nr + v * lanes)
-            for s, (kr, kc) in enumerate(self.shapes):
-                head = E.iadd(E.imul(block.iv, count), s)
-                lo = load_index(E, self.tptr, head)
-                hi = load_index(E, self.tptr, E.iadd(head, 1))
-                with E.loop(lo, hi) as tile:
-                    m0 = load_index(E, self.start, tile.iv)
-                    v0 = load_index(E, self.meta, m0)
-                    xs = []
+            with E.loop(0, panels.count) as p:
+                base = E.imul(p.iv, panels.stride)
+                if self.registers:
+                    self._emit_in_registers(k, block.iv, panels.xp, base, p.iv, nv, sink)
+                else:
+                    self._emit_in_memory(k, block.iv, panels.xp, base, p.iv, nv, sink)
+
+    def _tiles(self, k: Kernel, block: Index, s: int) -> tuple[SSAValue, SSAValue]:
+        """Block row `block`'s tiles of shape s: [lo, hi) in that shape's list."""
+        E = k.E
+        head = E.iadd(block, s * (self.block_rows + 1))
+        return load_index(E, self.tptr, head), load_index(E, self.tptr, E.iadd(head, 1))
+
+    def _columns(self, k: Kernel, at: Index, kc: int, xp: SSAValue, base: Index,
+                 nv: int) -> list[list[SSAValue]]:
+        """The tile's kept columns of the panel (offsets at meta[at:at + kc]): kc x nv
+        vectors."""
+        E, lanes = k.E, k.lanes
+        xs = []
+        for j in range(kc):
+            column = E.iadd(base, load_index(E, self.meta, E.iadd(at, j)))
+            xs.append([E.vload(xp, E.iadd(column, v * lanes), lanes) for v in range(nv)])
+        return xs
+
+    def _emit_in_registers(self, k: Kernel, block: Index, xp: SSAValue, base: Index,
+                           panel: Index, nv: int, sink: Sink) -> None:
+        E, lanes, bm = k.E, k.lanes, self.bm
+        acc = zeros(E, bm * nv, lanes)
+        for s, (_, kc) in enumerate(self.shapes):
+            lo, hi = self._tiles(k, block, s)
+            with E.loop(lo, hi, carried=acc) as tile:
+                m0 = E.iadd(self.meta_base[s], E.imul(tile.iv, kc))
+                v0 = E.iadd(self.value_base[s], E.imul(tile.iv, bm * kc))
+                xs = self._columns(k, m0, kc, xp, base, nv)
+                out = list(tile.args)
+                for i in range(bm):
                     for j in range(kc):
-                        at = load_index(E, self.meta, E.iadd(m0, 1 + j))
-                        xs.append([E.vload(xp, E.iadd(at, v * lanes), lanes)
-                                   for v in range(nv)])
-                    for i in range(kr):
-                        row = load_index(E, self.meta, E.iadd(m0, 1 + kc + i))
-                        weights = [E.splat(E.load(self.values, E.iadd(v0, i * kc + j)), lanes)
-                                   for j in range(kc)]
+                        weight = E.splat(E.load(self.values, E.iadd(v0, i * kc + j)), lanes)
                         for v in range(nv):
-                            at = E.iadd(row, v * lanes)
-                            acc = E.vload(self.yb, at, lanes)
-                            for j in range(kc):
-                                acc = E.fma(weights[j], xs[j][v], acc)
-                            E.vstore(acc, self.yb, at)
-            with E.loop(0, bm) as i:
-                sink(E.iadd(E.imul(block.iv, bm), i.iv),
-                     [E.vload(self.yb, E.iadd(E.imul(i.iv, nr), v * lanes), lanes)
-                      for v in range(nv)])
+                            out[i * nv + v] = E.fma(weight, xs[j][v], out[i * nv + v])
+                tile.next(*out)
+            acc = tile.results
+        for i in range(bm):
+            sink(E.iadd(E.imul(block, bm), i), acc[i * nv:(i + 1) * nv], panel)
+
+    def _emit_in_memory(self, k: Kernel, block: Index, xp: SSAValue, base: Index,
+                        panel: Index, nv: int, sink: Sink) -> None:
+        E, lanes, nr, bm = k.E, k.lanes, self.nr, self.bm
+        yb = self.yb
+        assert yb is not None
+        zero = zeros(E, 1, lanes)[0]
+        for i in range(bm):
+            for v in range(nv):
+                E.vstore(zero, yb, i * nr + v * lanes)
+        for s, (kr, kc) in enumerate(self.shapes):
+            lo, hi = self._tiles(k, block, s)
+            with E.loop(lo, hi) as tile:
+                m0 = E.iadd(self.meta_base[s], E.imul(tile.iv, kr + kc))
+                v0 = E.iadd(self.value_base[s], E.imul(tile.iv, kr * kc))
+                xs = self._columns(k, E.iadd(m0, kr), kc, xp, base, nv)
+                for i in range(kr):
+                    row = load_index(E, self.meta, E.iadd(m0, i))
+                    weights = [E.splat(E.load(self.values, E.iadd(v0, i * kc + j)), lanes)
+                               for j in range(kc)]
+                    for v in range(nv):
+                        at = E.iadd(row, v * lanes)
+                        acc = E.vload(yb, at, lanes)
+                        for j in range(kc):
+                            acc = E.fma(weights[j], xs[j][v], acc)
+                        E.vstore(acc, yb, at)
+        with E.loop(0, bm) as i:
+            sink(E.iadd(E.imul(block, bm), i.iv),
+                 [E.vload(yb, E.iadd(E.imul(i.iv, nr), v * lanes), lanes) for v in range(nv)],
+                 panel)

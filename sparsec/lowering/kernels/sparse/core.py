@@ -23,6 +23,7 @@ program (`Program.emit`) over its rows, which hands every finished output row to
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from math import prod
 
 import numpy as np
@@ -41,13 +42,25 @@ from ..gemm import Column, _apply_steps, _ints, _store, ceil_div
 from . import KERNEL_FORMATS, PackedConstant, sparse_operand
 
 I32 = IntegerType(32)
-XP_BYTES = 256 * 1024
-"""Budget of a tile's packed X chunk (Xp[K][nr]): fewer vectors per row above it."""
-YT_BYTES = 128 * 1024
-"""linear: budget of a tile's transposed result rows (Yt[M][nr])."""
+PANEL_BYTES = 256 * 1024
+"""Budget of one packed panel of X (Xp[K][nr]): fewer vectors per row above it."""
+XP_BYTES = 768 * 1024
+"""Budget of a tile's panels: a row's weights are read once per chunk of panels (from
+L1), so wider chunks read the weight fewer times."""
+YT_BYTES = 256 * 1024
+"""linear: budget of a tile's transposed result rows (Yt[rows][panels][nr])."""
 
-Sink = Callable[[Index, list[SSAValue]], None]
-"""sink(output row, its nv vectors of the chunk's columns)."""
+Sink = Callable[[Index, list[SSAValue], Index], None]
+"""sink(output row, its nv vectors of a panel's columns, the panel within the chunk)."""
+
+
+@dataclass
+class Panels:
+    """A tile's packed chunk of X: `count` panels Xp[K][nr], `stride` floats apart."""
+
+    xp: SSAValue
+    stride: int
+    count: Index
 
 
 def load_index(E: Emitter, buffer: SSAValue, index: Index) -> SSAValue:
@@ -75,9 +88,18 @@ class Program:
 
     units: int
     rows_per_unit: int = 1
+    bytes: int = 0
+    """Bytes of the re-packed weight (all groups)."""
 
-    def emit(self, k: Kernel, g: Index, u0: Index, u1: Index, xp: SSAValue, nv: int,
+    def store(self, k: Kernel, array: np.ndarray) -> SSAValue:
+        """A re-packed array, in the weights buffer."""
+        self.bytes += array.nbytes
+        return k.weight(array)
+
+    def emit(self, k: Kernel, g: Index, u0: Index, u1: Index, panels: Panels, nv: int,
              sink: Sink) -> None:
+        """Units [u0, u1) of group g: every output row of them, for every panel (the
+        panel loop inside the row loop, so a row's weights are read from L1 again)."""
         raise NotImplementedError
 
 
@@ -103,10 +125,15 @@ def emit(k: Kernel, op: Operation, epilogue: Sequence[Operation]) -> None:
         raise k.fail(f"invalid packed weight: {e}") from None
     if isinstance(op, nn.MatmulOp):
         packed = transposed(packed)
+    max_nv = 4
+    if isinstance(packed.encoding, BCRAttr):
+        from .bcr import vectors_per_row
+
+        max_nv = vectors_per_row(packed.encoding, k.target)
     if isinstance(op, nn.Conv2dOp):
-        view: _View = _ConvView(k, op, epilogue)
+        view: _View = _ConvView(k, op, epilogue, max_nv)
     else:
-        view = _LinearView(k, op, epilogue)
+        view = _LinearView(k, op, epilogue, max_nv)
     program = make_program(k, packed, view)
     view.run(program)
 
@@ -158,8 +185,9 @@ class _View:
     columns: int
     nv: int
 
-    def __init__(self, k: Kernel, op: Operation, epilogue: Sequence[Operation]):
+    def __init__(self, k: Kernel, op: Operation, epilogue: Sequence[Operation], max_nv: int):
         self.k = k
+        self.max_nv = max_nv
         self.E = k.E
         self.op = op
         self.lanes = k.lanes
@@ -174,56 +202,69 @@ class _View:
     def choose_nv(self, *budgets: tuple[int, int]) -> int:
         """Vectors per row: the dense micro-kernel's, no more than the columns need, fewer
         while a (bytes per column, budget) scratch would not fit its budget."""
-        nv = min(self.k.target.gemm_block[1], ceil_div(self.columns, self.lanes))
+        nv = min(self.k.target.gemm_block[1], self.max_nv, ceil_div(self.columns, self.lanes))
         while nv > 1 and any(per * nv * self.lanes > budget for per, budget in budgets):
             nv -= 1
         return nv
 
     def run(self, program: Program) -> None:
-        k, E = self.k, self.E
+        k, E, lanes = self.k, self.E, self.lanes
         self.accesses = [[o.access(k, self.out_dims) for o in step.operands]
                          for step in self.steps]
-        xp = E.alloca(self.depth * self.nr)
-        self.scratch()
-        chunks = ceil_div(self.columns, self.nr)
-        units = program.units
-        row_chunks = 1
-        while (self.images * self.groups * chunks * row_chunks < 4 * k.threads
-               and row_chunks < units):
-            row_chunks *= 2
-        chunk_units = max(1, ceil_div(units, row_chunks))
-        row_chunks = max(1, ceil_div(units, chunk_units))
-        tiles = self.images * self.groups * chunks * row_chunks
-        self.iota = E.iota(self.lanes, I32)
+        stride = (self.depth + lanes) * self.nr  # + lanes: the linear pack's last block
+        total = ceil_div(self.columns, self.nr)
+        self.per_chunk = per_chunk = max(1, min(total, XP_BYTES // (stride * 4)))
+        chunks = ceil_div(total, per_chunk)
+        xp = E.alloca(per_chunk * stride)
+        units, rows_per_unit = program.units, program.rows_per_unit
+        chunk_units = units
+        if self.transposed_rows:
+            chunk_units = max(1, min(units, YT_BYTES // (rows_per_unit * per_chunk
+                                                         * self.nr * 4)))
+        while (self.images * self.groups * chunks * ceil_div(units, chunk_units)
+               < 4 * k.threads and chunk_units > 1):
+            chunk_units = ceil_div(chunk_units, 2)
+        row_chunks = ceil_div(units, chunk_units)
+        self.scratch(chunk_units * rows_per_unit)
+        tiles = self.images * self.groups * row_chunks * chunks
+        self.iota = E.iota(lanes, I32)
         lo, hi = k.tile_range(tiles)
         with E.loop(lo, hi) as tile:
             t = tile.iv
-            row_chunk = E.irem(t, row_chunks)
-            t = E.idiv(t, row_chunks)
             chunk = E.irem(t, chunks)
             t = E.idiv(t, chunks)
+            row_chunk = E.irem(t, row_chunks)
+            t = E.idiv(t, row_chunks)
             g = E.irem(t, self.groups)
             image = E.idiv(t, self.groups)
             u0 = E.imul(row_chunk, chunk_units)
             u1 = E.imin(units, E.iadd(u0, chunk_units))
-            self.pack(image, g, chunk, xp)
-            sink = self.sink(image, chunk)
-            program.emit(k, g, u0, u1, xp, self.nv, sink)
+            first_panel = E.imul(chunk, per_chunk)
+            count = E.imin(per_chunk, E.isub(total, first_panel))
+            with E.loop(0, count) as p:
+                self.pack(image, g, E.iadd(first_panel, p.iv), xp, E.imul(p.iv, stride))
             first = E.imul(g, self.rows_per_group)
-            self.finish(image, chunk, E.iadd(first, E.imul(u0, program.rows_per_unit)),
-                        E.iadd(first, E.imin(self.rows_per_group,
-                                             E.imul(u1, program.rows_per_unit))))
+            row_lo = E.iadd(first, E.imul(u0, rows_per_unit))
+            row_hi = E.iadd(first, E.imin(self.rows_per_group, E.imul(u1, rows_per_unit)))
+            sink = self.sink(image, first_panel, row_lo)
+            program.emit(k, g, u0, u1, Panels(xp, stride, count), self.nv, sink)
+            self.finish(image, first_panel, count, row_lo, row_hi)
 
-    def scratch(self) -> None:
-        """Allocate any per-tile buffers besides Xp."""
+    transposed_rows = False
+    """Whether the sink keeps rows back for `finish` (then row chunks are bounded)."""
 
-    def pack(self, image: Index, g: Index, chunk: Index, xp: SSAValue) -> None:
+    def scratch(self, rows: int) -> None:
+        """Allocate any per-tile buffers besides Xp (`rows`: most rows a tile has)."""
+
+    def pack(self, image: Index, g: Index, panel: Index, xp: SSAValue, base: Index) -> None:
+        """xp[base + k * nr + lane] = X[k, panel * nr + lane]."""
         raise NotImplementedError
 
-    def sink(self, image: Index, chunk: Index) -> Sink:
+    def sink(self, image: Index, first_panel: Index, row_lo: Index) -> Sink:
         raise NotImplementedError
 
-    def finish(self, image: Index, chunk: Index, row_lo: Index, row_hi: Index) -> None:
+    def finish(self, image: Index, first_panel: Index, count: Index, row_lo: Index,
+               row_hi: Index) -> None:
         """After the tile's rows: write out what the sink kept back."""
 
     def bias_step(self, dims: tuple[int, ...]) -> None:
@@ -234,8 +275,9 @@ class _View:
 
 
 class _ConvView(_View):
-    def __init__(self, k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation]):
-        super().__init__(k, op, epilogue)
+    def __init__(self, k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
+                 max_nv: int):
+        super().__init__(k, op, epilogue, max_nv)
         self.images, self.c_in, self.h, self.w = shape(op.input)
         self.c_out, self.cg, self.kh, self.kw = shape(op.weight)
         _, _, self.oh, self.ow = shape(op.result)
@@ -248,7 +290,7 @@ class _ConvView(_View):
         self.depth = self.cg * self.taps
         self.owp = ceil_div(self.ow, self.lanes) * self.lanes
         self.columns = self.oh * self.owp
-        self.nv = self.choose_nv((self.depth * 4, XP_BYTES))
+        self.nv = self.choose_nv((self.depth * 4, PANEL_BYTES))
         self.full_vectors = self.ow % self.lanes == 0 and self.columns % self.nr == 0
         self.bias_step((self.c_out, 1, 1))
         self.x = k.buffer(op.input)
@@ -268,15 +310,15 @@ class _ConvView(_View):
         offset = E.iadd(E.imul(out_row, self.ow), ow0)
         return Column(offset, None if self.full_vectors else mask, full, [out_row, ow0])
 
-    def pack(self, image: Index, g: Index, chunk: Index, xp: SSAValue) -> None:
-        """xp[(ci * taps + tap) * nr + lane] = the im2col column of this chunk: masked
-        (strided) vector loads of the input, zeros in the padding."""
+    def pack(self, image: Index, g: Index, panel: Index, xp: SSAValue, base: Index) -> None:
+        """xp[base + (ci * taps + tap) * nr + lane] = the im2col column of this panel:
+        masked (strided) vector loads of the input, zeros in the padding."""
         E, lanes, nr = self.E, self.lanes, self.nr
         h, w, ow, oh = self.h, self.w, self.ow, self.oh
         vec_i32 = VectorType(I32, [lanes])
         x_base = E.imul(E.iadd(E.imul(image, self.c_in), E.imul(g, self.cg)), h * w)
         with E.loop(0, self.nv) as v:
-            col = self.column(chunk, v.iv)
+            col = self.column(panel, v.iv)
             out_row, ow0 = col.position
             out_mask = E.cmpi("slt", self.iota, E.splat(E.select(
                 E.cmpi("slt", out_row, oh), E.cast_index(E.index(E.isub(ow, ow0)), I32),
@@ -299,17 +341,17 @@ class _ConvView(_View):
                     mask = E.and_(row_mask, inside)
                     source = E.iadd(row_start, E.iadd(first_col, shift))
                     tap = E.iadd(E.imul(i.iv, self.kw), j.iv)
-                    target = E.iadd(E.imul(tap, nr), E.imul(v.iv, lanes))
+                    target = E.iadd(base, E.iadd(E.imul(tap, nr), E.imul(v.iv, lanes)))
                     with E.loop(0, self.cg) as ci:
                         value = E.vload_strided(self.x, E.iadd(source, E.imul(ci.iv, h * w)),
                                                 lanes, self.sw, mask, 0.0)
                         E.vstore(value, xp, E.iadd(target, E.imul(ci.iv, self.taps * nr)))
 
-    def sink(self, image: Index, chunk: Index) -> Sink:
+    def sink(self, image: Index, first_panel: Index, row_lo: Index) -> Sink:
         E = self.E
-        cols = [self.column(chunk, v) for v in range(self.nv)]
 
-        def store(row: Index, acc: list[SSAValue]) -> None:
+        def store(row: Index, acc: list[SSAValue], p: Index) -> None:
+            cols = [self.column(E.iadd(first_panel, p), v) for v in range(self.nv)]
             for v, value in enumerate(acc):
                 index = E.iadd(E.imul(E.iadd(E.imul(image, self.c_out), row),
                                       self.oh * self.ow), cols[v].offset)
@@ -325,64 +367,82 @@ class _ConvView(_View):
 
 class _LinearView(_View):
     def __init__(self, k: Kernel, op: nn.LinearOp | nn.MatmulOp,
-                 epilogue: Sequence[Operation]):
-        super().__init__(k, op, epilogue)
+                 epilogue: Sequence[Operation], max_nv: int):
+        super().__init__(k, op, epilogue, max_nv)
         lhs = op.input if isinstance(op, nn.LinearOp) else op.lhs
         x_dims = shape(lhs)
         self.images, self.groups = 1, 1
         self.depth = x_dims[-1]
         self.columns = prod(x_dims[:-1])  # the rows of x
         self.rows_per_group = self.out_dims[-1]
-        self.nv = self.choose_nv((self.depth * 4, XP_BYTES), (self.rows_per_group * 4,
-                                                             YT_BYTES))
+        self.nv = self.choose_nv((self.depth * 4, PANEL_BYTES))
         if isinstance(op, nn.LinearOp):
             self.bias_step((self.rows_per_group,))
         self.x = k.buffer(lhs)
         self.y = k.buffer(self.result)
 
-    def scratch(self) -> None:
-        # rows past the last are read (never stored) by the last lanes x lanes block
-        self.yt = self.E.alloca((self.rows_per_group + self.lanes) * self.nr)
+    transposed_rows = True
 
-    def pack(self, image: Index, g: Index, chunk: Index, xp: SSAValue) -> None:
-        """xp[kk * nr + j] = x[chunk * nr + j, kk] (zeros past the last row of x)."""
-        E, nr, depth, rows = self.E, self.nr, self.depth, self.columns
-        first = E.imul(chunk, nr)
-        with E.loop(0, nr) as j:
-            b = E.iadd(first, j.iv)
-            valid = E.cmpi("slt", b, rows)
-            source = E.imul(E.imin(b, rows - 1), depth)
-            with E.loop(0, depth) as kk:
-                value = E.select(valid, E.load(self.x, E.iadd(source, kk.iv)), E.f32(0.0))
-                E.store(value, xp, E.iadd(E.imul(kk.iv, nr), j.iv))
+    def scratch(self, rows: int) -> None:
+        # Yt[row - row_lo][panel][nr]; rows past the last are read (never stored) by the
+        # last lanes x lanes block
+        self.yt = self.E.alloca((rows + self.lanes) * self.per_chunk * self.nr)
 
-    def sink(self, image: Index, chunk: Index) -> Sink:
+    def pack(self, image: Index, g: Index, panel: Index, xp: SSAValue, base: Index) -> None:
+        """xp[base + kk * nr + j] = x[panel * nr + j, kk]: lanes x lanes blocks of x (rows past
+        the last re-read the last: their columns are never stored) transposed in
+        registers. The last block of a depth that is not a multiple of the vector width
+        is read through a mask and writes past row K of xp (allocated for it)."""
+        E, lanes, nr, depth, rows = self.E, self.lanes, self.nr, self.depth, self.columns
+        first = E.imul(panel, nr)
+        with E.loop(0, depth, lanes) as kk:
+            mask = None
+            if depth % lanes:
+                limit = E.cast_index(E.index(E.isub(depth, kk.iv)), I32)
+                mask = E.cmpi("slt", self.iota, E.splat(limit, lanes))
+            for v in range(self.nv):
+                block = []
+                for i in range(lanes):
+                    row = E.imin(E.iadd(first, v * lanes + i), rows - 1)
+                    at = E.iadd(E.imul(row, depth), kk.iv)
+                    block.append(E.vload(self.x, at, lanes) if mask is None else
+                                 E.vload_masked(self.x, at, mask,
+                                                E.const(0.0, VectorType(f32, [lanes]))))
+                for i, column in enumerate(transpose(E, block)):
+                    E.vstore(column, xp, E.iadd(base, E.iadd(E.imul(E.iadd(kk.iv, i), nr),
+                                                             v * lanes)))
+
+    def sink(self, image: Index, first_panel: Index, row_lo: Index) -> Sink:
         E = self.E
 
-        def keep(row: Index, acc: list[SSAValue]) -> None:
+        def keep(row: Index, acc: list[SSAValue], p: Index) -> None:
+            at = E.imul(E.iadd(E.imul(E.isub(row, row_lo), self.per_chunk), p), self.nr)
             for v, value in enumerate(acc):
-                E.vstore(value, self.yt, E.iadd(E.imul(row, self.nr), v * self.lanes))
+                E.vstore(value, self.yt, E.iadd(at, v * self.lanes))
         return keep
 
-    def finish(self, image: Index, chunk: Index, row_lo: Index, row_hi: Index) -> None:
+    def finish(self, image: Index, first_panel: Index, count: Index, row_lo: Index,
+               row_hi: Index) -> None:
         """y[b, r..r+lanes] = epilogue(Yt[r..r+lanes][b]) for the tile's rows b of x: a
         lanes x lanes block of Yt is read as `lanes` row vectors and transposed in
         registers (log2(lanes) rounds of interleaving shuffles)."""
-        E, lanes, nr, n_out = self.E, self.lanes, self.nr, self.rows_per_group
-        first = E.imul(chunk, nr)
+        E, lanes, nr = self.E, self.lanes, self.nr
         with E.loop(row_lo, row_hi, lanes) as r:
             limit = E.cast_index(E.index(E.imin(E.isub(row_hi, r.iv), lanes)), I32)
             mask = E.cmpi("slt", self.iota, E.splat(limit, lanes))
             full = E.cmpi("sge", limit, E.const(lanes, I32))
             col = Column(r.iv, mask, full, [r.iv])
-            for v in range(self.nv):
-                block = [E.vload(self.yt, E.iadd(E.imul(E.iadd(r.iv, i), nr), v * lanes), lanes)
-                         for i in range(lanes)]
-                for j, value in enumerate(transpose(E, block)):
-                    b = E.iadd(first, v * lanes + j)
-                    E.choose(E.cmpi("slt", b, self.columns),
-                             lambda b=b, value=value: self._write(b, r.iv, value, col) or [],
-                             lambda: [])
+            with E.loop(0, count) as p:
+                first = E.imul(E.iadd(first_panel, p.iv), nr)
+                for v in range(self.nv):
+                    block = [E.vload(self.yt, E.iadd(E.imul(E.iadd(E.imul(E.iadd(
+                        E.isub(r.iv, row_lo), i), self.per_chunk), p.iv), nr), v * lanes),
+                        lanes) for i in range(lanes)]
+                    for j, value in enumerate(transpose(E, block)):
+                        b = E.iadd(first, v * lanes + j)
+                        E.choose(E.cmpi("slt", b, self.columns),
+                                 lambda b=b, value=value: self._write(b, r.iv, value, col)
+                                 or [], lambda: [])
 
     def _write(self, b: Index, r: Index, value: SSAValue, col: Column) -> None:
         E = self.E

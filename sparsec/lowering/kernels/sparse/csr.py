@@ -9,14 +9,12 @@ with the column indices pre-scaled to offsets into Xp.
 
 from __future__ import annotations
 
-from xdsl.ir import SSAValue
-
 from sparsec.dialects.sparse.encodings import matrix_view
 
 from ...emitter import Index
 from ..base import Kernel
 from . import PackedConstant
-from .core import Program, Sink, index_array, load_index, value_array, zeros
+from .core import Panels, Program, Sink, index_array, load_index, value_array, zeros
 
 
 class CSRProgram(Program):
@@ -25,20 +23,22 @@ class CSRProgram(Program):
         arrays = packed.arrays
         self.rows_per_group = rows // groups
         self.units = self.rows_per_group
-        self.indptr = k.weight(index_array(arrays["indptr"]))
-        self.offsets = k.weight(index_array(arrays["indices"].astype("int64") * nr))
-        self.values = k.weight(value_array(arrays["values"]))
+        self.indptr = self.store(k, index_array(arrays["indptr"]))
+        self.offsets = self.store(k, index_array(arrays["indices"].astype("int64") * nr))
+        self.values = self.store(k, value_array(arrays["values"]))
 
-    def emit(self, k: Kernel, g: Index, u0: Index, u1: Index, xp: SSAValue, nv: int,
+    def emit(self, k: Kernel, g: Index, u0: Index, u1: Index, panels: Panels, nv: int,
              sink: Sink) -> None:
-        E, lanes = k.E, k.lanes
+        E, lanes, xp = k.E, k.lanes, panels.xp
         first = E.imul(g, self.rows_per_group)
         with E.loop(E.iadd(first, u0), E.iadd(first, u1)) as row:
             start = load_index(E, self.indptr, row.iv)
             end = load_index(E, self.indptr, E.iadd(row.iv, 1))
-            with E.loop(start, end, carried=zeros(E, nv, lanes)) as entry:
-                weight = E.splat(E.load(self.values, entry.iv), lanes)
-                at = load_index(E, self.offsets, entry.iv)
-                entry.next(*(E.fma(weight, E.vload(xp, E.iadd(at, v * lanes), lanes),
-                                   entry.args[v]) for v in range(nv)))
-            sink(row.iv, entry.results)
+            with E.loop(0, panels.count) as p:
+                base = E.imul(p.iv, panels.stride)
+                with E.loop(start, end, carried=zeros(E, nv, lanes)) as entry:
+                    weight = E.splat(E.load(self.values, entry.iv), lanes)
+                    at = E.iadd(base, load_index(E, self.offsets, entry.iv))
+                    entry.next(*(E.fma(weight, E.vload(xp, E.iadd(at, v * lanes), lanes),
+                                       entry.args[v]) for v in range(nv)))
+                sink(row.iv, entry.results, p.iv)

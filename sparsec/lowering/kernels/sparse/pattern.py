@@ -30,7 +30,7 @@ from sparsec.dialects.sparse.encodings import PATTERN_SIZE, PatternAttr
 from ...emitter import Index
 from ..base import Kernel
 from . import PackedConstant
-from .core import Program, Sink, index_array, load_index, value_array, zeros
+from .core import Panels, Program, Sink, index_array, load_index, value_array, zeros
 
 
 def _segments(ptr: np.ndarray) -> np.ndarray:
@@ -62,37 +62,49 @@ class PatternProgram(Program):
         key = where[sort] * count + pid[sort]
         kptr = np.searchsorted(key, np.arange(cout * count + 1), side="left")
         self.used = sorted(set(pid.tolist()))
-        self.order = k.weight(index_array(order))
-        self.kptr = k.weight(index_array(kptr))
-        self.channel = k.weight(index_array(channels[sort] * 9 * nr))
-        self.weights = k.weight(value_array(
+        self.order = self.store(k, index_array(order))
+        self.kptr = self.store(k, index_array(kptr))
+        self.channel = self.store(k, index_array(channels[sort] * 9 * nr))
+        self.weights = self.store(k, value_array(
             np.asarray(arrays["weights"]).reshape(-1, PATTERN_SIZE)[sort]))
         self.nr = nr
 
-    def emit(self, k: Kernel, g: Index, u0: Index, u1: Index, xp: SSAValue, nv: int,
+    def emit(self, k: Kernel, g: Index, u0: Index, u1: Index, panels: Panels, nv: int,
              sink: Sink) -> None:
-        E, lanes, nr = k.E, k.lanes, self.nr
+        E, xp = k.E, panels.xp
         count = len(self.patterns)
         first = E.imul(g, self.rows_per_group)
         with E.loop(E.iadd(first, u0), E.iadd(first, u1)) as slot:
-            acc = zeros(E, nv, lanes)
+            bounds = {}
             for p in self.used:
-                taps = self.patterns[p]
                 head = E.iadd(E.imul(slot.iv, count), p)
-                lo = load_index(E, self.kptr, head)
-                hi = load_index(E, self.kptr, E.iadd(head, 1))
-                with E.loop(lo, hi, carried=acc) as kernel:
-                    base = load_index(E, self.channel, kernel.iv)
-                    w0 = E.imul(kernel.iv, PATTERN_SIZE)
-                    weights = [E.splat(E.load(self.weights, E.iadd(w0, t)), lanes)
-                               for t in range(PATTERN_SIZE)]
-                    out = []
-                    for v in range(nv):
-                        value = kernel.args[v]
-                        for weight, tap in zip(weights, taps, strict=True):
-                            x = E.vload(xp, E.iadd(base, tap * nr + v * lanes), lanes)
-                            value = E.fma(weight, x, value)
-                        out.append(value)
-                    kernel.next(*out)
-                acc = kernel.results
-            sink(load_index(E, self.order, slot.iv), acc)
+                bounds[p] = (load_index(E, self.kptr, head),
+                             load_index(E, self.kptr, E.iadd(head, 1)))
+            filt = load_index(E, self.order, slot.iv)
+            with E.loop(0, panels.count) as panel:
+                self._filter(k, bounds, E.imul(panel.iv, panels.stride), xp, nv,
+                             lambda acc, panel=panel.iv: sink(filt, acc, panel))
+
+    def _filter(self, k: Kernel, bounds, panel_base: Index, xp: SSAValue, nv: int,
+                done) -> None:
+        """One filter's sums over one panel: a loop per pattern, then done(acc)."""
+        E, lanes, nr = k.E, k.lanes, self.nr
+        acc = zeros(E, nv, lanes)
+        for p in self.used:
+            taps = self.patterns[p]
+            lo, hi = bounds[p]
+            with E.loop(lo, hi, carried=acc) as kernel:
+                base = E.iadd(panel_base, load_index(E, self.channel, kernel.iv))
+                w0 = E.imul(kernel.iv, PATTERN_SIZE)
+                weights = [E.splat(E.load(self.weights, E.iadd(w0, t)), lanes)
+                           for t in range(PATTERN_SIZE)]
+                out = []
+                for v in range(nv):
+                    value = kernel.args[v]
+                    for weight, tap in zip(weights, taps, strict=True):
+                        x = E.vload(xp, E.iadd(base, tap * nr + v * lanes), lanes)
+                        value = E.fma(weight, x, value)
+                    out.append(value)
+                kernel.next(*out)
+            acc = kernel.results
+        done(acc)
