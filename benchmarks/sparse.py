@@ -348,10 +348,10 @@ def main(argv: list[str] | None = None) -> int:
             results.append(run_child(part, name, args.runs, args.threads))
         report[part] = results
         if part == "layers":
-            text += ["GEMM-view kernels, ms (median of %d)" % args.runs, layers_table(results),
+            text += [f"GEMM-view kernels, ms (median of {args.runs})", layers_table(results),
                      "", "Weight bytes", bytes_table(results), ""]
         else:
-            text += ["End to end, ms (median of %d)" % args.runs, models_table(results), ""]
+            text += [f"End to end, ms (median of {args.runs})", models_table(results), ""]
     print("\n".join(text))
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(report, indent=1))
