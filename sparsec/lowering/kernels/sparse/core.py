@@ -125,11 +125,15 @@ def emit(k: Kernel, op: Operation, epilogue: Sequence[Operation]) -> None:
         raise k.fail(f"invalid packed weight: {e}") from None
     if isinstance(op, nn.MatmulOp):
         packed = transposed(packed)
-    max_nv = 4
+    max_nv = k.target.gemm_block[1]
     if isinstance(packed.encoding, BCRAttr):
         from .bcr import vectors_per_row
 
         max_nv = vectors_per_row(packed.encoding, k.target)
+    elif isinstance(packed.encoding, PatternAttr):
+        from .pattern import vectors_per_row as pattern_vectors
+
+        max_nv = pattern_vectors(k.target)
     if isinstance(op, nn.Conv2dOp):
         view: _View = _ConvView(k, op, epilogue, max_nv)
     else:
@@ -200,9 +204,9 @@ class _View:
         return self.nv * self.lanes
 
     def choose_nv(self, *budgets: tuple[int, int]) -> int:
-        """Vectors per row: the dense micro-kernel's, no more than the columns need, fewer
-        while a (bytes per column, budget) scratch would not fit its budget."""
-        nv = min(self.k.target.gemm_block[1], self.max_nv, ceil_div(self.columns, self.lanes))
+        """Vectors per row: the format's register budget (`max_nv`), no more than the
+        columns need, fewer while a (bytes per column, budget) scratch would not fit."""
+        nv = min(self.max_nv, ceil_div(self.columns, self.lanes))
         while nv > 1 and any(per * nv * self.lanes > budget for per, budget in budgets):
             nv -= 1
         return nv

@@ -12,12 +12,16 @@ store:
 
 The code has one branch-free loop per pattern of the set, its 4 tap offsets constants:
 
-    acc = 0
+    acc0 = acc1 = 0
     for p, (t0, t1, t2, t3) in patterns:             # unrolled at compile time
         for kernel in run p of this filter:
             c = channel offset; w = its 4 weights
-            acc += w0 * Xp[c + t0] + w1 * Xp[c + t1] + w2 * Xp[c + t2] + w3 * Xp[c + t3]
-    store(epilogue(acc))
+            acc0 += w0 * Xp[c + t0]; acc1 += w1 * Xp[c + t1]    # two chains
+            acc0 += w2 * Xp[c + t2]; acc1 += w3 * Xp[c + t3]
+    store(epilogue(acc0 + acc1))
+
+A row has `nv` vectors of output columns (4 where the registers allow: 2 x 4 sums and
+4 broadcast weights), so each pattern loop's start and end are paid for 4 vectors.
 """
 
 from __future__ import annotations
@@ -28,9 +32,16 @@ from xdsl.ir import SSAValue
 from sparsec.dialects.sparse.encodings import PATTERN_SIZE, PatternAttr
 
 from ...emitter import Index
+from ...target import Target
 from ..base import Kernel
 from . import PackedConstant
 from .core import Panels, Program, Sink, index_array, load_index, value_array, zeros
+
+
+def vectors_per_row(target: Target) -> int:
+    """Vectors of output columns per filter: 2 sums and a loaded value each, plus the 4
+    broadcast weights, within the vector registers (at most 4)."""
+    return max(1, min(4, (target.vector_registers - PATTERN_SIZE - 1) // 3))
 
 
 def _segments(ptr: np.ndarray) -> np.ndarray:
@@ -87,24 +98,24 @@ class PatternProgram(Program):
 
     def _filter(self, k: Kernel, bounds, panel_base: Index, xp: SSAValue, nv: int,
                 done) -> None:
-        """One filter's sums over one panel: a loop per pattern, then done(acc)."""
+        """One filter's sums over one panel: a loop per pattern, then done(acc). Taps
+        0, 2 and taps 1, 3 accumulate into two sets of registers (added at the end), so
+        a kernel's FMAs into one vector are two chains, not four."""
         E, lanes, nr = k.E, k.lanes, self.nr
-        acc = zeros(E, nv, lanes)
+        acc = zeros(E, 2 * nv, lanes)
         for p in self.used:
             taps = self.patterns[p]
             lo, hi = bounds[p]
             with E.loop(lo, hi, carried=acc) as kernel:
                 base = E.iadd(panel_base, load_index(E, self.channel, kernel.iv))
                 w0 = E.imul(kernel.iv, PATTERN_SIZE)
-                weights = [E.splat(E.load(self.weights, E.iadd(w0, t)), lanes)
-                           for t in range(PATTERN_SIZE)]
-                out = []
-                for v in range(nv):
-                    value = kernel.args[v]
-                    for weight, tap in zip(weights, taps, strict=True):
+                out = list(kernel.args)
+                for t, tap in enumerate(taps):
+                    weight = E.splat(E.load(self.weights, E.iadd(w0, t)), lanes)
+                    for v in range(nv):
                         x = E.vload(xp, E.iadd(base, tap * nr + v * lanes), lanes)
-                        value = E.fma(weight, x, value)
-                    out.append(value)
+                        slot = (t % 2) * nv + v
+                        out[slot] = E.fma(weight, x, out[slot])
                 kernel.next(*out)
             acc = kernel.results
-        done(acc)
+        done([E.fadd(acc[v], acc[nv + v]) for v in range(nv)])
