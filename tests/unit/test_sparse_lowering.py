@@ -172,3 +172,24 @@ def test_cli_runs_a_sparsified_module(tmp_path, capsys):
     path.write_text(print_module(bad))
     assert main(["run", str(path), "--jit"]) == 1
     assert "no kernel for #sparse.bsr" in capsys.readouterr().err
+
+
+def test_bcr_tiles_too_tall_for_the_registers_accumulate_in_memory():
+    """16-row tiles do not fit 16 AVX2 registers with their columns: the kernel keeps a
+    block row's sums in a stack block instead (one body per kept rows x columns)."""
+    from sparsec.interpreters import interpret
+    from sparsec.lowering.kernels.sparse.bcr import in_registers
+    from sparsec.runtime.compiled import compile as jit_compile
+
+    assert not in_registers(BCRAttr((16, 4)), PRESETS["avx2"])
+    assert in_registers(BCRAttr((8, 4)), PRESETS["avx2"])
+    rng = np.random.default_rng(1)
+    weight = rng.standard_normal((32, 20)).astype(np.float32)
+    tiles = weight.reshape(2, 16, 5, 4)
+    tiles[:, rng.random(16) < 0.5] = 0  # some rows of every tile row
+    tiles[..., rng.random(4) < 0.5] = 0  # some columns
+    module = linear_module(BCRAttr((16, 4)), weight.reshape(32, 20))
+    x = rng.standard_normal((3, 20)).astype(np.float32)
+    want = interpret(module, x)[0]
+    got = jit_compile(module, threads=2)(x)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())

@@ -76,38 +76,43 @@ class BCRProgram(Program):
         values = np.asarray(arrays["values"], np.float32)
         kr, kc = np.diff(row_ptr), np.diff(col_ptr)
         tiles = np.nonzero((kr > 0) & (kc > 0))[0]  # row-major: block rows in order
-
-        def shape_of(t: int) -> tuple[int, int]:
-            return (0 if self.registers else int(kr[t]), int(kc[t]))
-
-        self.shapes = sorted({shape_of(t) for t in tiles})
+        key_rows = np.zeros_like(kr) if self.registers else kr
+        keys = key_rows[tiles] * (bk + 1) + kc[tiles]
+        self.shapes = [(int(key) // (bk + 1), int(key) % (bk + 1)) for key in np.unique(keys)]
         self.block_rows = block_rows
-        tptr, meta, stored = [], [], []
+        tptr: list[np.ndarray] = []
+        meta: list[np.ndarray] = []
+        stored: list[np.ndarray] = []
         self.meta_base, self.value_base = [], []
         meta_size = value_size = 0
-        for shape in self.shapes:
-            rows_kept, cols_kept = shape
-            chosen = [t for t in tiles.tolist() if shape_of(t) == shape]
-            counts = np.bincount([t // block_cols for t in chosen], minlength=block_rows)
+        for rows_kept, cols_kept in self.shapes:
+            chosen = tiles[keys == rows_kept * (bk + 1) + cols_kept]
+            counts = np.bincount(chosen // block_cols, minlength=block_rows)
             tptr.append(np.concatenate([[0], np.cumsum(counts)]))
             self.meta_base.append(meta_size)
             self.value_base.append(value_size)
-            for t in chosen:
-                rows = rows_of[row_ptr[t]:row_ptr[t + 1]]
-                cols = cols_of[col_ptr[t]:col_ptr[t + 1]]
-                tile = values[val_ptr[t]:val_ptr[t + 1]].reshape(len(rows), len(cols))
-                if self.registers:  # bm x kc, zeros in the pruned rows
-                    full = np.zeros((bm, len(cols)), np.float32)
-                    full[rows % bm] = tile
-                    tile = full
-                else:
-                    meta.extend(((rows % bm) * nr).tolist())
-                meta.extend((cols * nr).tolist())
-                stored.append(tile.reshape(-1))
-            meta_size = len(meta)
-            value_size += len(chosen) * (bm if self.registers else rows_kept) * cols_kept
+            cols = cols_of[col_ptr[chosen][:, None] + np.arange(cols_kept)] * nr
+            if self.registers:  # bm x kc per tile, zeros in the pruned rows
+                tile_values = np.zeros((len(chosen), bm, cols_kept), np.float32)
+                for count in np.unique(kr[chosen]):
+                    where = np.nonzero(kr[chosen] == count)[0]
+                    some = chosen[where]
+                    rows = rows_of[row_ptr[some][:, None] + np.arange(count)] % bm
+                    tile_values[where[:, None], rows] = values[
+                        val_ptr[some][:, None] + np.arange(count * cols_kept)].reshape(
+                            len(some), count, cols_kept)
+                records = cols
+            else:
+                rows = rows_of[row_ptr[chosen][:, None] + np.arange(rows_kept)] % bm
+                tile_values = values[val_ptr[chosen][:, None]
+                                     + np.arange(rows_kept * cols_kept)]
+                records = np.concatenate([rows * nr, cols], axis=1)
+            meta.append(records.reshape(-1))
+            stored.append(tile_values.reshape(-1))
+            meta_size += records.size
+            value_size += tile_values.size
         self.tptr = self.store(k, index_array(np.concatenate(tptr) if tptr else [0]))
-        self.meta = self.store(k, index_array(meta))
+        self.meta = self.store(k, index_array(np.concatenate(meta) if meta else []))
         self.values = self.store(k, value_array(np.concatenate(stored) if stored
                                                 else np.zeros(0, np.float32)))
         self.yb = None if self.registers else k.E.alloca(bm * nr)
