@@ -8,16 +8,21 @@ a multiple of the vector width (`owp`), so a vector never straddles two output r
 in the dense kernel. linear (and matmul with a constant 2-D right operand, transposed to
 a linear weight at compile time): W is out x in, X = x^T, N the rows of x.
 
-Work is split into tiles (image, group, column chunk, row chunk) that threads share. A
-tile packs its chunk of `nr = nv * lanes` columns of X into a stack buffer Xp[K][nr]
-(masked, strided vector loads; zeros in the padding), then runs the format's row
-program (`Program.emit`) over its rows, which hands every finished output row to a
-`Sink` as `nv` vectors:
+Work is split into tiles (image, group, column chunk, row chunk) that threads share; the
+column chunk varies fastest. A tile packs its chunk of X into panels Xp[K][nr] of
+`nr = nv * lanes` columns in a stack buffer (conv2d: masked, strided vector loads, zeros
+in the padding; linear: lanes x lanes blocks of x transposed in registers), then runs the
+format's row program (`Program.emit`): for each of its rows, for each panel, the row's
+`nv` vector sums, handed to a `Sink`. The panel loop is inside the row loop, so a row's
+weights come from L1 for all panels of the chunk (one pass over the weight per chunk):
 - conv2d: the epilogue is applied to each vector and it is stored in the output, with a
   masked store only when the vector is cut by the end of an output row;
-- linear: the row goes to a transposed buffer Yt[M][nr]; when the tile's rows are done,
-  Yt is read back along the rows (strided loads) so the epilogue sees vectors along the
-  output's innermost dim (the output features), as in the dense kernel.
+- linear: the row goes to a buffer Yt[rows][panels][nr]; when the tile's rows are done,
+  lanes x lanes blocks of Yt are transposed in registers so the epilogue sees vectors
+  along the output's innermost dim (the output features), as in the dense kernel.
+
+Vectors per row (`nv`) come from the format's register budget (the BCR and pattern
+kernels keep several sums per vector), capped by the panel's size budget.
 """
 
 from __future__ import annotations
