@@ -41,7 +41,7 @@ from ...emitter import Index
 from ...target import Target
 from ..base import Kernel
 from . import PackedConstant
-from .core import Panels, Program, Sink, index_array, load_index, value_array, zeros
+from .core import Layout, Panels, Program, Sink, index_array, load_index, value_array, zeros
 
 
 def in_registers(encoding: BCRAttr, target: Target) -> bool:
@@ -60,11 +60,12 @@ def vectors_per_row(encoding: BCRAttr, target: Target) -> int:
 
 
 class BCRProgram(Program):
-    def __init__(self, k: Kernel, packed: PackedConstant, groups: int, nr: int):
+    def __init__(self, k: Kernel, packed: PackedConstant, groups: int, layout: Layout):
         encoding = packed.encoding
         assert isinstance(encoding, BCRAttr)
         (m, kdim), (bm, bk) = matrix_view(packed.shape), encoding.block
         arrays = {name: np.asarray(a) for name, a in packed.arrays.items()}
+        nr = layout.nr
         self.bm, self.nr = bm, nr
         self.rows_per_unit = bm
         self.units = m // groups // bm
@@ -91,7 +92,7 @@ class BCRProgram(Program):
             tptr.append(np.concatenate([[0], np.cumsum(counts)]))
             self.meta_base.append(meta_size)
             self.value_base.append(value_size)
-            cols = cols_of[col_ptr[chosen][:, None] + np.arange(cols_kept)] * nr
+            cols = layout.offset(cols_of[col_ptr[chosen][:, None] + np.arange(cols_kept)])
             if self.registers:  # bm x kc per tile, zeros in the pruned rows
                 tile_values = np.zeros((len(chosen), bm, cols_kept), np.float32)
                 for count in np.unique(kr[chosen]):
@@ -123,11 +124,11 @@ class BCRProgram(Program):
         first = E.imul(g, self.units)
         with E.loop(E.iadd(first, u0), E.iadd(first, u1)) as block:
             with E.loop(0, panels.count) as p:
-                base = E.imul(p.iv, panels.stride)
+                bases = panels.bases(E, p.iv)
                 if self.registers:
-                    self._emit_in_registers(k, block.iv, panels.xp, base, p.iv, nv, sink)
+                    self._emit_in_registers(k, block.iv, panels.xp, bases, p.iv, nv, sink)
                 else:
-                    self._emit_in_memory(k, block.iv, panels.xp, base, p.iv, nv, sink)
+                    self._emit_in_memory(k, block.iv, panels.xp, bases, p.iv, nv, sink)
 
     def _tiles(self, k: Kernel, block: Index, s: int) -> tuple[SSAValue, SSAValue]:
         """Block row `block`'s tiles of shape s: [lo, hi) in that shape's list."""
@@ -135,18 +136,18 @@ class BCRProgram(Program):
         head = E.iadd(block, s * (self.block_rows + 1))
         return load_index(E, self.tptr, head), load_index(E, self.tptr, E.iadd(head, 1))
 
-    def _columns(self, k: Kernel, at: Index, kc: int, xp: SSAValue, base: Index,
+    def _columns(self, k: Kernel, at: Index, kc: int, xp: SSAValue, bases: list[Index],
                  nv: int) -> list[list[SSAValue]]:
         """The tile's kept columns of the panel (offsets at meta[at:at + kc]): kc x nv
         vectors."""
         E, lanes = k.E, k.lanes
         xs = []
         for j in range(kc):
-            column = E.iadd(base, load_index(E, self.meta, E.iadd(at, j)))
-            xs.append([E.vload(xp, E.iadd(column, v * lanes), lanes) for v in range(nv)])
+            column = load_index(E, self.meta, E.iadd(at, j))
+            xs.append([E.vload(xp, E.iadd(column, bases[v]), lanes) for v in range(nv)])
         return xs
 
-    def _emit_in_registers(self, k: Kernel, block: Index, xp: SSAValue, base: Index,
+    def _emit_in_registers(self, k: Kernel, block: Index, xp: SSAValue, bases: list[Index],
                            panel: Index, nv: int, sink: Sink) -> None:
         E, lanes, bm = k.E, k.lanes, self.bm
         acc = zeros(E, bm * nv, lanes)
@@ -155,7 +156,7 @@ class BCRProgram(Program):
             with E.loop(lo, hi, carried=acc) as tile:
                 m0 = E.iadd(self.meta_base[s], E.imul(tile.iv, kc))
                 v0 = E.iadd(self.value_base[s], E.imul(tile.iv, bm * kc))
-                xs = self._columns(k, m0, kc, xp, base, nv)
+                xs = self._columns(k, m0, kc, xp, bases, nv)
                 out = list(tile.args)
                 for i in range(bm):
                     for j in range(kc):
@@ -167,7 +168,7 @@ class BCRProgram(Program):
         for i in range(bm):
             sink(E.iadd(E.imul(block, bm), i), acc[i * nv:(i + 1) * nv], panel)
 
-    def _emit_in_memory(self, k: Kernel, block: Index, xp: SSAValue, base: Index,
+    def _emit_in_memory(self, k: Kernel, block: Index, xp: SSAValue, bases: list[Index],
                         panel: Index, nv: int, sink: Sink) -> None:
         E, lanes, nr, bm = k.E, k.lanes, self.nr, self.bm
         yb = self.yb
@@ -181,7 +182,7 @@ class BCRProgram(Program):
             with E.loop(lo, hi) as tile:
                 m0 = E.iadd(self.meta_base[s], E.imul(tile.iv, kr + kc))
                 v0 = E.iadd(self.value_base[s], E.imul(tile.iv, kr * kc))
-                xs = self._columns(k, E.iadd(m0, kr), kc, xp, base, nv)
+                xs = self._columns(k, E.iadd(m0, kr), kc, xp, bases, nv)
                 for i in range(kr):
                     row = load_index(E, self.meta, E.iadd(m0, i))
                     weights = [E.splat(E.load(self.values, E.iadd(v0, i * kc + j)), lanes)

@@ -59,13 +59,24 @@ Sink = Callable[[Index, list[SSAValue], Index], None]
 """sink(output row, its nv vectors of a panel's columns, the panel within the chunk)."""
 
 
+class Layout:
+    """Where the packed input holds X: `offset(k)` is the offset of row k of X (a column
+    of W) relative to a vector's base, `nr` the columns a panel has."""
+
+    nr: int
+
+    def offset(self, k: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
 @dataclass
 class Panels:
-    """A tile's packed chunk of X: `count` panels Xp[K][nr], `stride` floats apart."""
+    """A tile's packed chunk of X: `count` panels; `bases(E, p)` are the offsets of panel
+    p's `nv` vectors (X[k, vector v of panel p] is at xp[offset(k) + bases[v]])."""
 
     xp: SSAValue
-    stride: int
     count: Index
+    bases: Callable[[Emitter, Index], list[Index]]
 
 
 def load_index(E: Emitter, buffer: SSAValue, index: Index) -> SSAValue:
@@ -172,20 +183,21 @@ def make_program(k: Kernel, packed: PackedConstant, view: _View) -> Program:
     encoding = packed.encoding
     if isinstance(encoding, BCRAttr):
         if view.rows_per_group % encoding.block[0] == 0:
-            return BCRProgram(k, packed, view.groups, view.nr)
+            return BCRProgram(k, packed, view.groups, view)
         # a tile would straddle two groups: the same weights, row by row
         dense = packed.dense()
         packed = PackedConstant(CSRAttr(), packed.shape, pack(CSRAttr(), dense))
     if isinstance(packed.encoding, PatternAttr):
-        return PatternProgram(k, packed, view.groups, view.nr)
-    return CSRProgram(k, packed, view.groups, view.nr)
+        return PatternProgram(k, packed, view.groups, view)
+    return CSRProgram(k, packed, view.groups, view)
 
 
 # --- the two views ----------------------------------------------------------------------
 
 
-class _View:
-    """Tiles over (image, group, column chunk, row chunk) of one contraction."""
+class _View(Layout):
+    """Tiles over (image, group, column chunk, row chunk) of one contraction. By default
+    the packed input is panels Xp[K][nr], `stride` floats apart (im2col, x^T)."""
 
     images: int
     groups: int
@@ -220,11 +232,10 @@ class _View:
         k, E, lanes = self.k, self.E, self.lanes
         self.accesses = [[o.access(k, self.out_dims) for o in step.operands]
                          for step in self.steps]
-        stride = (self.depth + lanes) * self.nr  # + lanes: the linear pack's last block
         total = ceil_div(self.columns, self.nr)
-        self.per_chunk = per_chunk = max(1, min(total, XP_BYTES // (stride * 4)))
+        per_chunk = self.per_chunk = self.panels_per_chunk(total)
         chunks = ceil_div(total, per_chunk)
-        xp = E.alloca(per_chunk * stride)
+        xp = E.alloca(self.chunk_floats())
         units, rows_per_unit = program.units, program.rows_per_unit
         chunk_units = units
         if self.transposed_rows:
@@ -250,17 +261,40 @@ class _View:
             u1 = E.imin(units, E.iadd(u0, chunk_units))
             first_panel = E.imul(chunk, per_chunk)
             count = E.imin(per_chunk, E.isub(total, first_panel))
-            with E.loop(0, count) as p:
-                self.pack(image, g, E.iadd(first_panel, p.iv), xp, E.imul(p.iv, stride))
+            self.pack_chunk(image, g, chunk, first_panel, count, xp)
             first = E.imul(g, self.rows_per_group)
             row_lo = E.iadd(first, E.imul(u0, rows_per_unit))
             row_hi = E.iadd(first, E.imin(self.rows_per_group, E.imul(u1, rows_per_unit)))
             sink = self.sink(image, first_panel, row_lo)
-            program.emit(k, g, u0, u1, Panels(xp, stride, count), self.nv, sink)
+            program.emit(k, g, u0, u1, Panels(xp, count, self.bases), self.nv, sink)
             self.finish(image, first_panel, count, row_lo, row_hi)
 
     transposed_rows = False
     """Whether the sink keeps rows back for `finish` (then row chunks are bounded)."""
+
+    @property
+    def stride(self) -> int:
+        """Floats per panel (+ lanes: the linear pack's last block writes past row K)."""
+        return (self.depth + self.lanes) * self.nr
+
+    def panels_per_chunk(self, total: int) -> int:
+        return max(1, min(total, XP_BYTES // (self.stride * 4)))
+
+    def chunk_floats(self) -> int:
+        return self.per_chunk * self.stride
+
+    def offset(self, k: np.ndarray) -> np.ndarray:
+        return np.asarray(k, np.int64) * self.nr
+
+    def bases(self, E: Emitter, p: Index) -> list[Index]:
+        base = E.imul(p, self.stride)
+        return [E.iadd(base, v * self.lanes) for v in range(self.nv)]
+
+    def pack_chunk(self, image: Index, g: Index, chunk: Index, first_panel: Index,
+                   count: Index, xp: SSAValue) -> None:
+        with self.E.loop(0, count) as p:
+            self.pack(image, g, self.E.iadd(first_panel, p.iv), xp,
+                      self.E.imul(p.iv, self.stride))
 
     def scratch(self, rows: int) -> None:
         """Allocate any per-tile buffers besides Xp (`rows`: most rows a tile has)."""

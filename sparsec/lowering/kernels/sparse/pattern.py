@@ -35,7 +35,7 @@ from ...emitter import Index
 from ...target import Target
 from ..base import Kernel
 from . import PackedConstant
-from .core import Panels, Program, Sink, index_array, load_index, value_array, zeros
+from .core import Layout, Panels, Program, Sink, index_array, load_index, value_array, zeros
 
 
 def vectors_per_row(target: Target) -> int:
@@ -49,7 +49,7 @@ def _segments(ptr: np.ndarray) -> np.ndarray:
 
 
 class PatternProgram(Program):
-    def __init__(self, k: Kernel, packed: PackedConstant, groups: int, nr: int):
+    def __init__(self, k: Kernel, packed: PackedConstant, groups: int, layout: Layout):
         encoding = packed.encoding
         assert isinstance(encoding, PatternAttr)
         arrays = {name: np.asarray(a) for name, a in packed.arrays.items()}
@@ -75,10 +75,11 @@ class PatternProgram(Program):
         self.used = sorted(set(pid.tolist()))
         self.order = self.store(k, index_array(order))
         self.kptr = self.store(k, index_array(kptr))
-        self.channel = self.store(k, index_array(channels[sort] * 9 * nr))
+        self.channel = self.store(k, index_array(layout.offset(channels[sort] * 9)))
+        self.taps = [[int(layout.offset(np.array([t]))[0]) for t in pattern]
+                     for pattern in self.patterns]
         self.weights = self.store(k, value_array(
             np.asarray(arrays["weights"]).reshape(-1, PATTERN_SIZE)[sort]))
-        self.nr = nr
 
     def emit(self, k: Kernel, g: Index, u0: Index, u1: Index, panels: Panels, nv: int,
              sink: Sink) -> None:
@@ -93,27 +94,27 @@ class PatternProgram(Program):
                              load_index(E, self.kptr, E.iadd(head, 1)))
             filt = load_index(E, self.order, slot.iv)
             with E.loop(0, panels.count) as panel:
-                self._filter(k, bounds, E.imul(panel.iv, panels.stride), xp, nv,
+                self._filter(k, bounds, panels.bases(E, panel.iv), xp, nv,
                              lambda acc, panel=panel.iv: sink(filt, acc, panel))
 
-    def _filter(self, k: Kernel, bounds, panel_base: Index, xp: SSAValue, nv: int,
+    def _filter(self, k: Kernel, bounds, bases: list[Index], xp: SSAValue, nv: int,
                 done) -> None:
         """One filter's sums over one panel: a loop per pattern, then done(acc). Taps
         0, 2 and taps 1, 3 accumulate into two sets of registers (added at the end), so
         a kernel's FMAs into one vector are two chains, not four."""
-        E, lanes, nr = k.E, k.lanes, self.nr
+        E, lanes = k.E, k.lanes
         acc = zeros(E, 2 * nv, lanes)
         for p in self.used:
-            taps = self.patterns[p]
+            taps = self.taps[p]
             lo, hi = bounds[p]
             with E.loop(lo, hi, carried=acc) as kernel:
-                base = E.iadd(panel_base, load_index(E, self.channel, kernel.iv))
+                base = load_index(E, self.channel, kernel.iv)
                 w0 = E.imul(kernel.iv, PATTERN_SIZE)
                 out = list(kernel.args)
                 for t, tap in enumerate(taps):
                     weight = E.splat(E.load(self.weights, E.iadd(w0, t)), lanes)
                     for v in range(nv):
-                        x = E.vload(xp, E.iadd(base, tap * nr + v * lanes), lanes)
+                        x = E.vload(xp, E.iadd(E.iadd(base, tap), bases[v]), lanes)
                         slot = (t % 2) * nv + v
                         out[slot] = E.fma(weight, x, out[slot])
                 kernel.next(*out)
