@@ -42,8 +42,9 @@ func.func @main(%x: tensor<3x8xf32>) -> tensor<3x8xf32> {
 
 // -----
 
-// A 3x3 convolution, 2 patterns of 4 taps: one loop per pattern with its 4 tap offsets
-// folded into the panel loads. The 5 output rows (padded to 8 columns each) are 40
+// A 3x3 convolution, 2 patterns of 4 taps. Stride 1: the kernel copies a zero-padded band
+// of input rows (masked loads) and reads every tap in place; one loop per pattern with
+// its 4 tap offsets folded into the loads. The 5 output rows (padded to 8 columns each) are 40
 // columns: 3 vectors per filter on AVX2, each summed in 2 registers (taps 0 and 2, taps
 // 1 and 3): 6 sums carried from one pattern's loop to the next, 12 FMAs per kernel,
 // the two halves added; then relu and the store, masked where a vector passes the end
