@@ -74,12 +74,20 @@ class Pruning:
 
 
 def prunable_weights(model: Any) -> dict[str, Any]:
-    """The weights of the model's nn.Conv2d and nn.Linear layers, by parameter name."""
+    """The weights of the model's nn.Conv2d and nn.Linear layers, and the packed input
+    projection of nn.MultiheadAttention (a linear weight once imported, so `sparsify`
+    prunes it too), by parameter name."""
     import torch
 
-    return {f"{name}.weight" if name else "weight": module.weight
-            for name, module in model.named_modules()
-            if isinstance(module, torch.nn.Conv2d | torch.nn.Linear)}
+    weights = {}
+    for name, module in model.named_modules():
+        prefix = f"{name}." if name else ""
+        if isinstance(module, torch.nn.Conv2d | torch.nn.Linear):
+            weights[f"{prefix}weight"] = module.weight
+        elif isinstance(module, torch.nn.MultiheadAttention) and \
+                module.in_proj_weight is not None:
+            weights[f"{prefix}in_proj_weight"] = module.in_proj_weight
+    return weights
 
 
 def prune(model: Any, scheme: Scheme) -> Pruning:

@@ -46,6 +46,7 @@ from xdsl.passes import ModulePass
 
 from sparsec.dialects import nn
 from sparsec.dialects.resources import ArrayResourceAttr, numpy_dtype
+from sparsec.dialects.sparse import AssembleOp
 from sparsec.textio import location_of
 
 from .emitter import INDEX
@@ -64,6 +65,7 @@ from .kernels.base import (
     Weights,
     flat_type,
 )
+from .kernels.sparse import PackedConstant, sparse_operand
 from .memory import Interval, plan_arena
 from .target import Target, get_target
 
@@ -117,6 +119,8 @@ def _flatten_block(graph: Graph, block: Block, group: str | None) -> list[SSAVal
             return [graph.resolve(v) for v in op.values]
         elif isinstance(op, nn.ConstantOp):
             graph.constants[op.result] = op.array
+        elif isinstance(op, AssembleOp):
+            graph.constants[op.result] = _packed_constant(graph, op)
         elif isinstance(op, nn.FusedOp):
             for arg, operand in zip(op.body.block.args, op.inputs, strict=True):
                 graph.alias[arg] = graph.resolve(operand)
@@ -137,14 +141,29 @@ def _flatten_block(graph: Graph, block: Block, group: str | None) -> list[SSAVal
 
 
 def _check_operands(op: Operation) -> None:
+    weight = sparse_operand(op)
     for value in (*op.operands, *op.results):
         type = value.type
         if not isinstance(type, TensorType) or not type.has_static_shape():
             raise LoweringError(f"{location_of(op)}: {op.name}: only static tensor shapes are "
                                 f"supported, got {type}")
-        if not isinstance(type.encoding, NoneAttr):
-            raise LoweringError(f"{location_of(op)}: {op.name}: sparse weight encodings are "
-                                f"not lowered yet ({type})")
+        if not isinstance(type.encoding, NoneAttr) and value is not weight:
+            raise LoweringError(f"{location_of(op)}: {op.name}: a sparse encoding is lowered "
+                                f"on the weight of nn.conv2d / nn.linear (or a constant 2-D "
+                                f"right operand of nn.matmul) only, got {type}")
+
+
+def _packed_constant(graph: Graph, op: AssembleOp) -> PackedConstant:
+    """The value of a sparse.assemble: its arrays must be constants (sparse kernels are
+    specialised to the weight at compile time)."""
+    arrays = {}
+    for name, value in op.named_arrays().items():
+        array = graph.constants.get(graph.resolve(value))
+        if not isinstance(array, np.ndarray):
+            raise LoweringError(f"{location_of(op)}: sparse.assemble: array '{name}' must be a "
+                                "constant (sparse kernels are specialised to their weights)")
+        arrays[name] = array
+    return PackedConstant(op.encoding, tuple(op.result.type.get_shape()), arrays)
 
 
 def fold_constants(graph: Graph) -> None:
@@ -153,7 +172,7 @@ def fold_constants(graph: Graph) -> None:
     for op in graph.ops:
         if isinstance(op, nn.ReshapeOp | nn.TransposeOp):
             source = graph.constants.get(graph.resolve(op.input))
-            if source is None:
+            if not isinstance(source, np.ndarray):  # not a constant, or a packed weight
                 continue
             if isinstance(op, nn.ReshapeOp):
                 graph.constants[op.result] = source.reshape(op.result.type.get_shape())

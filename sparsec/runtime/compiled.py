@@ -266,12 +266,15 @@ def _example(spec: TensorSpec) -> np.ndarray:
 
 def compile(model_or_module: Any, example_inputs: Sequence[Any] | None = None, *,
             passes: str | None = None, threads: int | None = None,
-            target: str = "host", fusion: bool = True) -> CompiledModel:
+            target: str = "host", fusion: bool = True, sparsity: Any = None) -> CompiledModel:
     """Compile an nn module (or a torch.nn.Module, imported with `example_inputs`) for the
     host CPU. `passes`: a pass spec run on the nn module first (default: none, see
     DEFAULT_PASSES; `"algebraic,fuse"` makes DNNFusion's plan drive the kernels);
     `threads`: OpenMP threads the kernels use (default 1); `fusion=False`: one kernel
-    per nn op (`convert-nn-to-loops{fusion=false}`), the baseline to measure fusion by."""
+    per nn op (`convert-nn-to-loops{fusion=false}`), the baseline to measure fusion by;
+    `sparsity`: a scheme (`sparsec.BCR(...)`, `sparsec.Pattern(...)`) the weights are
+    pruned to and packed in (the `sparsify` pass, after `passes`), so the sparse kernels
+    run them."""
     if isinstance(model_or_module, ModuleOp):
         module = model_or_module
     else:
@@ -284,6 +287,14 @@ def compile(model_or_module: Any, example_inputs: Sequence[Any] | None = None, *
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
     passes = DEFAULT_PASSES if passes is None else passes
+    if sparsity is not None:
+        passes = ",".join(p for p in (passes, _sparsify_spec(sparsity)) if p)
     artifact = build(module, threads=threads, target=target, passes=passes, fusion=fusion)
     return CompiledModel(module, artifact, threads=threads, target=target, passes=passes,
                          fusion=fusion)
+
+
+def _sparsify_spec(scheme: Any) -> str:
+    from sparsec.transforms.sparsity.sparsify import SparsifyPass
+
+    return SparsifyPass.from_scheme(scheme).spec()

@@ -119,6 +119,8 @@ def _run_jit(args: argparse.Namespace, module, inputs: list[np.ndarray]):
     the interpreter."""
     import time
 
+    from xdsl.utils.exceptions import DiagnosticException
+
     from sparsec.runtime.compiled import compile as jit_compile
 
     try:
@@ -126,7 +128,7 @@ def _run_jit(args: argparse.Namespace, module, inputs: list[np.ndarray]):
         compiled = jit_compile(module, threads=args.threads)
         compile_seconds = time.perf_counter() - started
         outputs = compiled(*inputs)
-    except ValueError as e:
+    except (ValueError, DiagnosticException) as e:  # bad inputs; what lowering rejects
         raise SparsecError(f"error: {e}") from None
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
     if not args.bench:

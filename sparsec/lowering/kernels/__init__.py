@@ -88,6 +88,11 @@ def emit_kernel(k: Kernel, plan: KernelPlan | CopyPlan) -> None:
     if isinstance(plan, CopyPlan):
         emit_copy_plan(k, plan.value, plan.index)
         return
+    from .sparse import emit_sparse, is_sparse
+
+    if is_sparse(plan.op):  # a weight with a #sparse encoding: the format's kernel
+        emit_sparse(k, plan)
+        return
     view = k.copies.get(plan.op.results[0])
     if view is not None:  # data movement whose input is a folded view: one strided copy
         emit_view_copy(k, plan.op, view)
@@ -125,6 +130,10 @@ def _prologue(op: Operation, graph, uses: Counter[SSAValue],
     element-wise op of the same group whose operands the reading loop can index. From
     op's input the chain walks back through the first operand of each link that
     qualifies; p1 reads all of its operands."""
+    from .sparse import is_sparse
+
+    if is_sparse(op):  # the sparse kernels read their input as it is: no prologue
+        return []
     if isinstance(op, nn.Conv2dOp) and _gemm().prologue_supported(op):
         supported = _gemm().prologue_operands_supported
     elif isinstance(op, nn.LayerNormOp):

@@ -95,6 +95,18 @@ class SparsifyPass(ModulePass):
                                     scheme.connectivity)
         raise TypeError(f"not a sparsity scheme: {scheme!r}")
 
+    def spec(self) -> str:
+        """This pass as pass-spec text (`sparsify{scheme=bcr block=8x4 rate=0.8}`)."""
+        options = [f"scheme={self.scheme}"]
+        if self.block is not None:
+            options.append(f"block={self.block}")
+        if self.rate is not None:
+            options.append(f"rate={float(self.rate)!r}")
+        if self.scheme == "pattern":
+            options += [f"patterns={self.patterns}",
+                        f"connectivity={float(self.connectivity)!r}"]
+        return f"sparsify{{{' '.join(options)}}}"
+
     def to_scheme(self) -> Scheme | None:
         """The pruning scheme of these options (None: nothing is pruned)."""
         block = parse_block(self.block) if self.block else (8, 4)

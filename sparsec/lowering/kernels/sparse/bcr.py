@@ -1,0 +1,199 @@
+"""GRIM's BCR kernel: a `#sparse.bcr` weight, tile by tile.
+
+Every tile of the block grid keeps kr whole rows and kc whole columns (a small dense
+kr x kc matrix). A block row of W (bm output rows) is computed with its bm x nv sums in
+vector registers:
+
+    acc[bm][nv] = 0
+    for kc in the column counts present in the layer:   # unrolled: one body per count
+        for each tile of this block row keeping kc columns:
+            xs[j] = Xp[kept column j]            j < kc   # loaded once per tile ...
+            acc[i] += W[i, j] * xs[j]      i < bm, j < kc # ... reused by all its rows
+    store(epilogue(acc[i])) for i < bm
+
+Grouping the tiles by column count is GRIM's reorder for this kernel: every kept row of
+a tile shares its column set, so each body is straight-line code (kc x nv vector loads,
+bm x kc x nv FMAs) with no branch and no per-row index. The tile's pruned rows are
+zeros in the re-packed values (bm x kc per tile): a few FMAs on zeros buy sums that
+never leave the registers (keeping only the kept rows needs their sums in memory, and
+consecutive tiles then wait on each other's stores). Pruning gives every tile of a layer
+the same kr x kc (`schemes`), so a layer usually has a single body.
+
+When bm + bk vectors do not fit the register file (e.g. 16-row tiles on AVX2), the sums
+live in a small stack block Yb[bm][nr] instead and only the kept rows are updated
+(`_emit_in_memory`): one body per (kr, kc).
+
+Compile time re-packs the format's arrays (row_ptr, rows, col_ptr, cols, val_ptr,
+values) by tile shape s: the tiles of each shape in block-row order, each a fixed-size
+record in `meta` ([kr row offsets into Yb,] kc column offsets into Xp) and in `values`
+(bm x kc, or kr x kc), so a tile's records are found from its index alone;
+`tptr[s * (block rows + 1) + br]` is block row br's first tile of shape s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.ir import SSAValue
+
+from sparsec.dialects.sparse.encodings import BCRAttr, matrix_view
+
+from ...emitter import Index
+from ...target import Target
+from ..base import Kernel
+from . import PackedConstant
+from .core import Layout, Panels, Program, Sink, index_array, load_index, value_array, zeros
+
+
+def in_registers(encoding: BCRAttr, target: Target) -> bool:
+    """Whether a block row's sums (bm vectors) and a tile's columns (bk vectors) fit the
+    vector registers with a broadcast register to spare."""
+    bm, bk = encoding.block
+    return bm + bk + 1 <= target.vector_registers
+
+
+def vectors_per_row(encoding: BCRAttr, target: Target) -> int:
+    """Vectors of columns per row the kernel can keep in registers (at least 1)."""
+    bm, bk = encoding.block
+    if not in_registers(encoding, target):
+        return target.gemm_block[1]
+    return max(1, (target.vector_registers - 1) // (bm + bk))
+
+
+class BCRProgram(Program):
+    def __init__(self, k: Kernel, packed: PackedConstant, groups: int, layout: Layout):
+        encoding = packed.encoding
+        assert isinstance(encoding, BCRAttr)
+        (m, kdim), (bm, bk) = matrix_view(packed.shape), encoding.block
+        arrays = {name: np.asarray(a) for name, a in packed.arrays.items()}
+        nr = layout.nr
+        self.bm, self.nr = bm, nr
+        self.rows_per_unit = bm
+        self.units = m // groups // bm
+        self.registers = in_registers(encoding, k.target)
+        block_rows, block_cols = m // bm, kdim // bk
+        row_ptr, col_ptr, val_ptr = (arrays[n].astype(np.int64)
+                                     for n in ("row_ptr", "col_ptr", "val_ptr"))
+        rows_of, cols_of = arrays["rows"].astype(np.int64), arrays["cols"].astype(np.int64)
+        values = np.asarray(arrays["values"], np.float32)
+        kr, kc = np.diff(row_ptr), np.diff(col_ptr)
+        tiles = np.nonzero((kr > 0) & (kc > 0))[0]  # row-major: block rows in order
+        key_rows = np.zeros_like(kr) if self.registers else kr
+        keys = key_rows[tiles] * (bk + 1) + kc[tiles]
+        self.shapes = [(int(key) // (bk + 1), int(key) % (bk + 1)) for key in np.unique(keys)]
+        self.block_rows = block_rows
+        tptr: list[np.ndarray] = []
+        meta: list[np.ndarray] = []
+        stored: list[np.ndarray] = []
+        self.meta_base, self.value_base = [], []
+        meta_size = value_size = 0
+        for rows_kept, cols_kept in self.shapes:
+            chosen = tiles[keys == rows_kept * (bk + 1) + cols_kept]
+            counts = np.bincount(chosen // block_cols, minlength=block_rows)
+            tptr.append(np.concatenate([[0], np.cumsum(counts)]))
+            self.meta_base.append(meta_size)
+            self.value_base.append(value_size)
+            cols = layout.offset(cols_of[col_ptr[chosen][:, None] + np.arange(cols_kept)])
+            if self.registers:  # bm x kc per tile, zeros in the pruned rows
+                tile_values = np.zeros((len(chosen), bm, cols_kept), np.float32)
+                for count in np.unique(kr[chosen]):
+                    where = np.nonzero(kr[chosen] == count)[0]
+                    some = chosen[where]
+                    rows = rows_of[row_ptr[some][:, None] + np.arange(count)] % bm
+                    tile_values[where[:, None], rows] = values[
+                        val_ptr[some][:, None] + np.arange(count * cols_kept)].reshape(
+                            len(some), count, cols_kept)
+                records = cols
+            else:
+                rows = rows_of[row_ptr[chosen][:, None] + np.arange(rows_kept)] % bm
+                tile_values = values[val_ptr[chosen][:, None]
+                                     + np.arange(rows_kept * cols_kept)]
+                records = np.concatenate([rows * nr, cols], axis=1)
+            meta.append(records.reshape(-1))
+            stored.append(tile_values.reshape(-1))
+            meta_size += records.size
+            value_size += tile_values.size
+        self.tptr = self.store(k, index_array(np.concatenate(tptr) if tptr else [0]))
+        self.meta = self.store(k, index_array(np.concatenate(meta) if meta else []))
+        self.values = self.store(k, value_array(np.concatenate(stored) if stored
+                                                else np.zeros(0, np.float32)))
+        self.yb = None if self.registers else k.E.alloca(bm * nr)
+
+    def emit(self, k: Kernel, g: Index, u0: Index, u1: Index, panels: Panels, nv: int,
+             sink: Sink) -> None:
+        E = k.E
+        first = E.imul(g, self.units)
+        with E.loop(E.iadd(first, u0), E.iadd(first, u1)) as block:
+            with E.loop(0, panels.count) as p:
+                bases = panels.bases(E, p.iv)
+                if self.registers:
+                    self._emit_in_registers(k, block.iv, panels.xp, bases, p.iv, nv, sink)
+                else:
+                    self._emit_in_memory(k, block.iv, panels.xp, bases, p.iv, nv, sink)
+
+    def _tiles(self, k: Kernel, block: Index, s: int) -> tuple[SSAValue, SSAValue]:
+        """Block row `block`'s tiles of shape s: [lo, hi) in that shape's list."""
+        E = k.E
+        head = E.iadd(block, s * (self.block_rows + 1))
+        return load_index(E, self.tptr, head), load_index(E, self.tptr, E.iadd(head, 1))
+
+    def _columns(self, k: Kernel, at: Index, kc: int, xp: SSAValue, bases: list[Index],
+                 nv: int) -> list[list[SSAValue]]:
+        """The tile's kept columns of the panel (offsets at meta[at:at + kc]): kc x nv
+        vectors."""
+        E, lanes = k.E, k.lanes
+        xs = []
+        for j in range(kc):
+            column = load_index(E, self.meta, E.iadd(at, j))
+            xs.append([E.vload(xp, E.iadd(column, bases[v]), lanes) for v in range(nv)])
+        return xs
+
+    def _emit_in_registers(self, k: Kernel, block: Index, xp: SSAValue, bases: list[Index],
+                           panel: Index, nv: int, sink: Sink) -> None:
+        E, lanes, bm = k.E, k.lanes, self.bm
+        acc = zeros(E, bm * nv, lanes)
+        for s, (_, kc) in enumerate(self.shapes):
+            lo, hi = self._tiles(k, block, s)
+            with E.loop(lo, hi, carried=acc) as tile:
+                m0 = E.iadd(self.meta_base[s], E.imul(tile.iv, kc))
+                v0 = E.iadd(self.value_base[s], E.imul(tile.iv, bm * kc))
+                xs = self._columns(k, m0, kc, xp, bases, nv)
+                out = list(tile.args)
+                for i in range(bm):
+                    for j in range(kc):
+                        weight = E.splat(E.load(self.values, E.iadd(v0, i * kc + j)), lanes)
+                        for v in range(nv):
+                            out[i * nv + v] = E.fma(weight, xs[j][v], out[i * nv + v])
+                tile.next(*out)
+            acc = tile.results
+        for i in range(bm):
+            sink(E.iadd(E.imul(block, bm), i), acc[i * nv:(i + 1) * nv], panel)
+
+    def _emit_in_memory(self, k: Kernel, block: Index, xp: SSAValue, bases: list[Index],
+                        panel: Index, nv: int, sink: Sink) -> None:
+        E, lanes, nr, bm = k.E, k.lanes, self.nr, self.bm
+        yb = self.yb
+        assert yb is not None
+        zero = zeros(E, 1, lanes)[0]
+        for i in range(bm):
+            for v in range(nv):
+                E.vstore(zero, yb, i * nr + v * lanes)
+        for s, (kr, kc) in enumerate(self.shapes):
+            lo, hi = self._tiles(k, block, s)
+            with E.loop(lo, hi) as tile:
+                m0 = E.iadd(self.meta_base[s], E.imul(tile.iv, kr + kc))
+                v0 = E.iadd(self.value_base[s], E.imul(tile.iv, kr * kc))
+                xs = self._columns(k, E.iadd(m0, kr), kc, xp, bases, nv)
+                for i in range(kr):
+                    row = load_index(E, self.meta, E.iadd(m0, i))
+                    weights = [E.splat(E.load(self.values, E.iadd(v0, i * kc + j)), lanes)
+                               for j in range(kc)]
+                    for v in range(nv):
+                        at = E.iadd(row, v * lanes)
+                        acc = E.vload(yb, at, lanes)
+                        for j in range(kc):
+                            acc = E.fma(weights[j], xs[j][v], acc)
+                        E.vstore(acc, yb, at)
+        with E.loop(0, bm) as i:
+            sink(E.iadd(E.imul(block, bm), i.iv),
+                 [E.vload(yb, E.iadd(E.imul(i.iv, nr), v * lanes), lanes) for v in range(nv)],
+                 panel)
