@@ -193,3 +193,35 @@ def test_bcr_tiles_too_tall_for_the_registers_accumulate_in_memory():
     want = interpret(module, x)[0]
     got = jit_compile(module, threads=2)(x)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
+
+@pytest.mark.parametrize("scheme", ["bcr block=4x4 rate=0.5", "pattern patterns=4",
+                                    "csr rate=0.5"])
+def test_fused_group_with_a_sparse_convolution(scheme):
+    """fuse puts relu -> conv in one group, where a dense convolution would apply the relu
+    while packing its input (a prologue); the sparse kernels read their input as it is,
+    so the relu stays a kernel of its own and the result is still the interpreter's."""
+    import sparsec
+    from sparsec.interpreters import interpret
+    from sparsec.universe import make_context
+
+    x_type = TensorType(tensor_type_of(np.zeros(1, np.float32)).get_element_type(),
+                        [1, 4, 7, 7])
+    block = Block(arg_types=[x_type])
+    weight = nn.ConstantOp.from_array(RNG.standard_normal((8, 4, 3, 3)).astype(np.float32),
+                                      "w")
+    relu = nn.ReluOp(block.args[0])
+    conv = nn.Conv2dOp(relu.result, weight.result, padding=(1, 1))
+    block.add_ops([weight, relu, conv, func.ReturnOp(conv.result)])
+    module = ModuleOp([func.FuncOp("main", ([x_type], [conv.result.type]), Region(block))])
+
+    passes = f"fuse,sparsify{{scheme={scheme}}}"
+    fn = sparsec.compile(module, passes=passes)
+    assert [k["name"].split("_")[0] for k in fn.kernels] == ["relu", "conv2d"]
+    sparse_module = module.clone()
+    PassPipeline.parse_spec(all_passes(), passes).apply(make_context(), sparse_module)
+    x = RNG.standard_normal((1, 4, 7, 7)).astype(np.float32)
+    (want,) = interpret(sparse_module, x)
+    scale = max(1.0, float(np.abs(want).max()))
+    np.testing.assert_allclose(fn(x), want, rtol=1e-5, atol=1e-5 * scale)
