@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +37,9 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import _interleaved, _onnx_session, _timer, build  # noqa: E402
+import harness  # noqa: E402
+
+from sparsec.frontend.zoo import build  # noqa: E402
 
 COUNT_MODELS = ["efficientnet_b0", "vgg16", "resnet50", "bert_like_encoder", "resnet18",
                 "mobilenet_v2"]
@@ -100,8 +101,8 @@ def counts_table(results: list[dict]) -> str:
              "fused | DNNFusion (Table 5) | intermediate MB before | after (profile=false) "
              "| after (profile=true) |", "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        if "error" in r:
-            lines.append(f"| {r['model']} | failed: {r['error'].splitlines()[-1][:80]} |"
+        if "failed" in r:
+            lines.append(f"| {r['model']} | failed: {r['failed'].splitlines()[-1][:80]} |"
                          + " |" * 7)
             continue
         paper = PAPER.get(r["model"])
@@ -147,19 +148,19 @@ def speed(name: str, runs: int) -> dict:
                                                            "bytes_after")}
         result["fusion"][label]["split_groups"] = sum(len(g["kernels"]) > 1
                                                       for g in summary["groups"])
-        engines[label] = _timer(lambda fn=compiled, xs=arrays: fn(*xs))
+        engines[label] = harness.timer(lambda fn=compiled, xs=arrays: fn(*xs))
     result["output_scale"] = float(np.max(np.abs(expected)))
     folder = tempfile.mkdtemp(prefix="sparsec-fusion-")
-    session = _onnx_session(model, inputs, 1, folder)
+    session = harness.onnx_session(model, inputs, 1, folder)
     feed = {i.name: a for i, a in zip(session.get_inputs(), arrays, strict=True)}
 
     def eager():
         with torch.inference_mode():
             model(*inputs)
 
-    engines["torch"] = _timer(eager)
-    engines["onnxruntime"] = _timer(lambda: session.run(None, feed))
-    samples = _interleaved(engines, runs)
+    engines["torch"] = harness.timer(eager)
+    engines["onnxruntime"] = harness.timer(lambda: session.run(None, feed))
+    samples = harness.interleaved(engines, runs)
     result["ms"] = {k: statistics.median(v) for k, v in samples.items()}
     result["runs"] = runs
     return result
@@ -171,8 +172,8 @@ def speed_table(results: list[dict]) -> str:
              "default / onnxruntime | kernels (unfused, default, fused) | max abs error |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        if "error" in r:
-            lines.append(f"| {r['model']} | failed: {r['error'].splitlines()[-1][:80]} |"
+        if "failed" in r:
+            lines.append(f"| {r['model']} | failed: {r['failed'].splitlines()[-1][:80]} |"
                          + " |" * 11)
             continue
         ms, k = r["ms"], r["kernels"]
@@ -190,17 +191,8 @@ def speed_table(results: list[dict]) -> str:
 
 
 def run_child(kind: str, name: str, runs: int) -> dict:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-        out = f.name
-    command = [sys.executable, __file__, kind, name, "--child", "--runs", str(runs), "-o", out]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
-        return {"model": name, "error": "\n".join(tail)}
-    result = json.loads(Path(out).read_text())
-    result["wall_s"] = time.perf_counter() - started
-    return result
+    return {"model": name, **harness.run_child(__file__, [kind, name, "--child", "--runs",
+                                                          str(runs)])}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import harness  # benchmarks/harness.py: this script's folder is on sys.path
+
 MODELS = ["resnet18", "resnet50", "mobilenet_v2", "efficientnet_b0", "vgg16",
           "bert_like_encoder", "gru"]
-ROUNDS = 4
 
 
 # --- the models (random weights, eval mode, batch 1) -------------------------------------
@@ -45,42 +44,6 @@ def build(name: str):
 
 
 # --- one model, in a child process -------------------------------------------------------
-
-
-def _timer(fn):
-    def run() -> float:
-        start = time.perf_counter()
-        fn()
-        return (time.perf_counter() - start) * 1e3
-    return run
-
-
-def _interleaved(engines: dict, runs: int, warmup: int = 3) -> dict[str, list[float]]:
-    """Time each engine `runs` times, taking turns in ROUNDS rounds (so a slow phase of
-    a shared machine hits every engine alike)."""
-    for run in engines.values():
-        for _ in range(warmup):
-            run()
-    samples: dict[str, list[float]] = {name: [] for name in engines}
-    per_round = -(-runs // ROUNDS)
-    for _ in range(ROUNDS):
-        for name, run in engines.items():
-            samples[name] += [run() for _ in range(per_round)]
-    return samples
-
-
-def _onnx_session(model, inputs, threads: int, folder: str):
-    import onnxruntime as ort
-    import torch
-
-    path = os.path.join(folder, "model.onnx")
-    if not os.path.exists(path):
-        torch.onnx.export(model, inputs, path, opset_version=17, dynamo=False)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
 def measure(name: str, thread_counts: list[int], runs: int) -> dict:
@@ -107,7 +70,7 @@ def measure(name: str, thread_counts: list[int], runs: int) -> dict:
         got = compiled(*arrays)
         entry["max_abs_error"] = float(np.max(np.abs(got - expected)))
         entry["output_scale"] = float(np.max(np.abs(expected)))
-        session = _onnx_session(model, inputs, threads, folder)
+        session = harness.onnx_session(model, inputs, threads, folder)
         feed = {i.name: a for i, a in zip(session.get_inputs(), arrays, strict=True)}
         torch.set_num_threads(threads)
 
@@ -115,11 +78,11 @@ def measure(name: str, thread_counts: list[int], runs: int) -> dict:
             with torch.inference_mode():
                 model(*inputs)
 
-        samples = _interleaved({
+        samples = harness.interleaved({
             # Defaults bind this iteration's objects (the timers run before the loop moves on).
-            "sparsec": _timer(lambda fn=compiled, xs=arrays: fn(*xs)),
-            "torch": _timer(eager),
-            "onnxruntime": _timer(lambda s=session, f=feed: s.run(None, f)),
+            "sparsec": harness.timer(lambda fn=compiled, xs=arrays: fn(*xs)),
+            "torch": harness.timer(eager),
+            "onnxruntime": harness.timer(lambda s=session, f=feed: s.run(None, f)),
         }, runs)
         entry["ms"] = {k: statistics.median(v) for k, v in samples.items()}
         entry["runs"] = {k: len(v) for k, v in samples.items()}
@@ -142,18 +105,8 @@ def measure(name: str, thread_counts: list[int], runs: int) -> dict:
 
 
 def run_child(name: str, threads: list[int], runs: int) -> dict:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-        out = f.name
-    command = [sys.executable, __file__, "--child", name, "--threads",
-               ",".join(map(str, threads)), "--runs", str(runs), "-o", out]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
-        return {"model": name, "error": "\n".join(tail)}
-    result = json.loads(Path(out).read_text())
-    result["wall_s"] = time.perf_counter() - started
-    return result
+    return {"model": name, **harness.run_child(__file__, [
+        "--child", name, "--threads", ",".join(map(str, threads)), "--runs", str(runs)])}
 
 
 def table(results: list[dict], threads: list[int]) -> str:
@@ -161,8 +114,8 @@ def table(results: list[dict], threads: list[int]) -> str:
              "sparsec / onnxruntime | sparsec / eager | max abs error | compile s |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        if "error" in r:
-            lines.append(f"| {r['model']} | - | failed: {r['error'].splitlines()[-1][:80]} "
+        if "failed" in r:
+            lines.append(f"| {r['model']} | - | failed: {r['failed'].splitlines()[-1][:80]} "
                          "| | | | | | |")
             continue
         for t in threads:
@@ -201,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.output).write_text(json.dumps({"results": results, "threads": threads,
                                              "runs": args.runs}, indent=1))
     print(f"\nwrote {args.output}", file=sys.stderr)
-    return 1 if any("error" in r for r in results) else 0
+    return 1 if any("failed" in r for r in results) else 0
 
 
 if __name__ == "__main__":

@@ -33,13 +33,13 @@ import copy
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 
 LAYERS = {
     "linear 4096x4096 (N=128)": ("linear", 4096, 4096, 128),
@@ -60,7 +60,6 @@ MODELS = {
     "mobilenet_v2 bcr80": ("mobilenet_v2", "bcr80"),
     "bert_like_encoder bcr80": ("bert_like_encoder", "bcr80"),
 }
-ROUNDS = 4
 
 
 def schemes() -> dict:
@@ -71,24 +70,9 @@ def schemes() -> dict:
             "pattern": sparsec.Pattern(patterns=8, connectivity=3.6)}
 
 
-def _timer(fn):
-    def run() -> float:
-        start = time.perf_counter()
-        fn()
-        return (time.perf_counter() - start) * 1e3
-    return run
-
-
-def interleaved(engines: dict, runs: int, warmup: int = 2) -> dict[str, float]:
-    """Median ms of each engine over `runs` calls, taking turns in ROUNDS rounds."""
-    for run in engines.values():
-        for _ in range(warmup):
-            run()
-    samples: dict[str, list[float]] = {name: [] for name in engines}
-    per_round = max(1, -(-runs // ROUNDS))
-    for _ in range(ROUNDS):
-        for name, run in engines.items():
-            samples[name] += [run() for _ in range(per_round)]
+def interleaved(engines: dict, runs: int) -> dict[str, float]:
+    """Median ms of each engine over `runs` calls (2 warm-up calls each)."""
+    samples = harness.interleaved(engines, runs, warmup=2)
     return {name: statistics.median(v) for name, v in samples.items()}
 
 
@@ -146,8 +130,8 @@ def measure_layer(name: str, runs: int, threads: int) -> dict:
     dense = sparsec.compile(model, (x,), threads=threads)
     result["compile_s"]["sparsec dense"] = time.perf_counter() - started
     result["error"]["sparsec dense"] = relative_error(dense(xs), dense_out)
-    engines = {"sparsec dense": _timer(lambda: dense(xs)),
-               "torch dense": _timer(lambda: _torch_call(model, x))}
+    engines = {"sparsec dense": harness.timer(lambda: dense(xs)),
+               "torch dense": harness.timer(lambda: _torch_call(model, x))}
     for label, scheme in schemes().items():
         if label == "pattern" and spec[0] == "linear":
             continue  # patterns are for 3x3 kernels
@@ -162,8 +146,8 @@ def measure_layer(name: str, runs: int, threads: int) -> dict:
         result["bytes"][label] = weight_bytes(masked.weight, label, scheme)
         csr_call = _torch_csr(spec, masked, x)
         result["error"][f"torch csr {label}"] = relative_error(csr_call().numpy(), want)
-        engines[f"sparsec {label}"] = _timer(lambda fn=fn: fn(xs))
-        engines[f"torch csr {label}"] = _timer(csr_call)
+        engines[f"sparsec {label}"] = harness.timer(lambda fn=fn: fn(xs))
+        engines[f"torch csr {label}"] = harness.timer(csr_call)
     result["ms"] = interleaved(engines, runs)
     return result
 
@@ -201,9 +185,9 @@ def _torch_csr(spec, masked, x):
 def measure_model(name: str, runs: int, threads: int) -> dict:
     import numpy as np
     import torch
-    from run import _onnx_session, build
 
     import sparsec
+    from sparsec.frontend.zoo import build
 
     model_name, scheme_name = MODELS[name]
     scheme = schemes()[scheme_name]
@@ -228,13 +212,13 @@ def measure_model(name: str, runs: int, threads: int) -> dict:
     result["compile_s"]["sparsec dense"] = time.perf_counter() - started
     result["error"]["sparsec dense"] = relative_error(dense(*arrays), dense_want)
     folder = tempfile.mkdtemp(prefix="sparsec-bench-")
-    session = _onnx_session(model, inputs, threads, folder)
+    session = harness.onnx_session(model, inputs, threads, folder)
     feed = {i.name: a for i, a in zip(session.get_inputs(), arrays, strict=True)}
     result["ms"] = interleaved({
-        "sparsec sparse": _timer(lambda: fn(*arrays)),
-        "sparsec dense": _timer(lambda: dense(*arrays)),
-        "onnxruntime dense": _timer(lambda: session.run(None, feed)),
-        "torch dense": _timer(lambda: _torch_call(model, inputs[0])),
+        "sparsec sparse": harness.timer(lambda: fn(*arrays)),
+        "sparsec dense": harness.timer(lambda: dense(*arrays)),
+        "onnxruntime dense": harness.timer(lambda: session.run(None, feed)),
+        "torch dense": harness.timer(lambda: _torch_call(model, inputs[0])),
     }, runs)
     rows = fn.profile(*arrays, runs=3)
     result["sparse_kernels_ms"] = sum(r["ms"] for r in rows if _is_contraction(r))
@@ -250,18 +234,8 @@ def _is_contraction(row: dict) -> bool:
 
 
 def run_child(part: str, name: str, runs: int, threads: int) -> dict:
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-        out = f.name
-    command = [sys.executable, __file__, "--child", part, "--case", name, "--runs", str(runs),
-               "--threads", str(threads), "-o", out]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
-        return {"case": name, "failed": "\n".join(tail)}
-    result = json.loads(Path(out).read_text())
-    result["wall_s"] = time.perf_counter() - started
-    return result
+    return {"case": name, **harness.run_child(__file__, [
+        "--child", part, "--case", name, "--runs", str(runs), "--threads", str(threads)])}
 
 
 LAYER_COLUMNS = ["sparsec dense", "torch dense", "sparsec bcr50", "sparsec bcr80",

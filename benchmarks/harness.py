@@ -1,0 +1,78 @@
+"""What every benchmark script shares: timing engines side by side, onnxruntime sessions,
+and running one case in a child process.
+
+    samples = interleaved({"sparsec": timer(lambda: fn(x)), "torch": timer(...)}, runs=20)
+    result = run_child(__file__, ["--child", name, ...])     # the child writes JSON to -o
+
+Each case runs in a fresh Python process, so one model's memory, threads and compile
+caches never colour the next one's numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROUNDS = 4
+"""Engines take turns in this many rounds, so a slow phase of a shared machine hits
+every engine alike."""
+
+
+def timer(fn):
+    """A callable that runs `fn` once and returns its wall time in milliseconds."""
+    def run() -> float:
+        start = time.perf_counter()
+        fn()
+        return (time.perf_counter() - start) * 1e3
+    return run
+
+
+def interleaved(engines: dict, runs: int, warmup: int = 3) -> dict[str, list[float]]:
+    """`runs` timed calls of each engine (ms), after `warmup` calls each, taking turns in
+    ROUNDS rounds."""
+    for run in engines.values():
+        for _ in range(warmup):
+            run()
+    samples: dict[str, list[float]] = {name: [] for name in engines}
+    per_round = max(1, -(-runs // ROUNDS))
+    for _ in range(ROUNDS):
+        for name, run in engines.items():
+            samples[name] += [run() for _ in range(per_round)]
+    return samples
+
+
+def onnx_session(model, inputs, threads: int, folder: str):
+    """onnxruntime on the model exported with torch.onnx (opset 17, legacy exporter), all
+    graph optimisations on, `threads` intra-op threads."""
+    import onnxruntime as ort
+    import torch
+
+    path = os.path.join(folder, "model.onnx")
+    if not os.path.exists(path):
+        torch.onnx.export(model, inputs, path, opset_version=17, dynamo=False)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+
+def run_child(script: str, arguments: list[str]) -> dict:
+    """Run `script arguments... -o FILE` in a fresh interpreter and return the JSON it
+    wrote, with its wall time; on failure {"failed": the last lines of its output}."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        out = f.name
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, script, *arguments, "-o", out],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-12:]
+        return {"failed": "\n".join(tail)}
+    result = json.loads(Path(out).read_text())
+    result["wall_s"] = time.perf_counter() - started
+    return result
