@@ -6,11 +6,9 @@ import io
 
 import numpy as np
 import pytest
-from xdsl.dialects.builtin import ModuleOp, TensorType, f32
-from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Block, Region
 
 from sparsec.dialects import nn
+from sparsec.dialects.nn.builder import FunctionBuilder
 from sparsec.interpreters import interpret
 from sparsec.runtime.compiled import compile as jit_compile
 from sparsec.transforms.fusion import fuse
@@ -27,24 +25,11 @@ def private_cache(tmp_path_factory):
     patch.undo()
 
 
-class Fn:
-    def __init__(self, *shapes):
-        self.block = Block(arg_types=[TensorType(f32, s) for s in shapes])
-        self.rng = np.random.default_rng(0)
-        self.keys = 0
-
-    @property
-    def args(self):
-        return self.block.args
-
-    def __call__(self, op):
-        self.block.add_op(op)
-        return op.results[0]
+class Fn(FunctionBuilder):
+    """Random constants (so no test passes by symmetry), and a few layers."""
 
     def const(self, shape, low=-1.0, high=1.0):
-        self.keys += 1
-        array = self.rng.uniform(low, high, shape).astype(np.float32)
-        return self(nn.ConstantOp.from_array(array, f"w{self.keys}"))
+        return self.uniform(shape, low, high)
 
     def bn(self, x):
         c = (x.type.get_shape()[1],)
@@ -56,11 +41,6 @@ class Fn:
         b = self.const((cout,)) if bias else None
         return self(nn.Conv2dOp(x, self.const((cout, cin, k, k)), b, stride=(stride, stride),
                                 padding=(k // 2, k // 2)))
-
-    def module(self, *outputs):
-        self.block.add_op(ReturnOp(*outputs))
-        signature = ([a.type for a in self.block.args], [o.type for o in outputs])
-        return ModuleOp([FuncOp("main", signature, Region(self.block))])
 
 
 def bn_relu_conv_relu_add(stride):

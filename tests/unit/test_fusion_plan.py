@@ -2,13 +2,11 @@
 
 import numpy as np
 import pytest
-from xdsl.dialects.builtin import ModuleOp, TensorType, f32
-from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Block, Region
 from xdsl.utils.exceptions import DiagnosticException
 
 from sparsec.dialects import nn
 from sparsec.dialects.nn import MappingType
+from sparsec.dialects.nn.builder import FunctionBuilder as Fn
 from sparsec.interpreters import interpret
 from sparsec.textio import print_module
 from sparsec.transforms.fusion import Budget, FusePass, fuse, fusion_report, plan_module
@@ -20,32 +18,6 @@ from sparsec.transforms.fusion.table import Colour
 O2O = MappingType.ONE_TO_ONE
 O2M = MappingType.ONE_TO_MANY
 M2M = MappingType.MANY_TO_MANY
-
-
-class Fn:
-    """Builds `func.func @main` one op at a time: `v = f(nn.ReluOp(x))`."""
-
-    def __init__(self, *shapes):
-        self.block = Block(arg_types=[TensorType(f32, s) for s in shapes])
-        self.keys = 0
-
-    @property
-    def args(self):
-        return self.block.args
-
-    def __call__(self, op):
-        self.block.add_op(op)
-        return op.results[0]
-
-    def const(self, shape, value=0.5):
-        self.keys += 1
-        array = np.full(shape, value, np.float32)
-        return self(nn.ConstantOp.from_array(array, f"w{self.keys}"))
-
-    def module(self, *outputs):
-        self.block.add_op(ReturnOp(*outputs))
-        signature = ([a.type for a in self.block.args], [o.type for o in outputs])
-        return ModuleOp([FuncOp("main", signature, Region(self.block))])
 
 
 def conv(f, x, cout=None, bias=False):

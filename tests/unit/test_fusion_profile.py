@@ -4,11 +4,9 @@ import json
 
 import numpy as np
 import pytest
-from xdsl.dialects.builtin import ModuleOp, TensorType, f32
-from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Block, Region
 
 from sparsec.dialects import nn
+from sparsec.dialects.nn.builder import FunctionBuilder as Fn
 from sparsec.interpreters import interpret
 from sparsec.lowering.pipelines import run_spec
 from sparsec.runtime.profile import (
@@ -22,32 +20,6 @@ from sparsec.transforms.fusion import plan_module
 from sparsec.transforms.fusion.plan import Outcome
 from sparsec.transforms.fusion.table import Colour
 from sparsec.universe import all_passes
-
-
-class Fn:
-    """Builds `func.func @main` one op at a time (as in test_fusion_plan.py)."""
-
-    def __init__(self, *shapes):
-        self.block = Block(arg_types=[TensorType(f32, s) for s in shapes])
-        self.keys = 0
-
-    @property
-    def args(self):
-        return self.block.args
-
-    def __call__(self, op):
-        self.block.add_op(op)
-        return op.results[0]
-
-    def const(self, shape, value=0.5):
-        self.keys += 1
-        return self(nn.ConstantOp.from_array(np.full(shape, value, np.float32),
-                                             f"w{self.keys}"))
-
-    def module(self, *outputs):
-        self.block.add_op(ReturnOp(*outputs))
-        signature = ([a.type for a in self.block.args], [o.type for o in outputs])
-        return ModuleOp([FuncOp("main", signature, Region(self.block))])
 
 
 def gpt2_projection():

@@ -203,18 +203,13 @@ def test_fused_group_with_a_sparse_convolution(scheme):
     while packing its input (a prologue); the sparse kernels read their input as it is,
     so the relu stays a kernel of its own and the result is still the interpreter's."""
     import sparsec
+    from sparsec.dialects.nn.builder import FunctionBuilder
     from sparsec.interpreters import interpret
     from sparsec.universe import make_context
 
-    x_type = TensorType(tensor_type_of(np.zeros(1, np.float32)).get_element_type(),
-                        [1, 4, 7, 7])
-    block = Block(arg_types=[x_type])
-    weight = nn.ConstantOp.from_array(RNG.standard_normal((8, 4, 3, 3)).astype(np.float32),
-                                      "w")
-    relu = nn.ReluOp(block.args[0])
-    conv = nn.Conv2dOp(relu.result, weight.result, padding=(1, 1))
-    block.add_ops([weight, relu, conv, func.ReturnOp(conv.result)])
-    module = ModuleOp([func.FuncOp("main", ([x_type], [conv.result.type]), Region(block))])
+    f = FunctionBuilder((1, 4, 7, 7))
+    (x,) = f.args
+    module = f.module(f(nn.Conv2dOp(f(nn.ReluOp(x)), f.uniform((8, 4, 3, 3)), padding=(1, 1))))
 
     passes = f"fuse,sparsify{{scheme={scheme}}}"
     fn = sparsec.compile(module, passes=passes)
