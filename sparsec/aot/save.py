@@ -13,15 +13,14 @@ weights are interchangeable exactly between objects compiled from the same IR.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from sparsec.lowering.pipelines import pipeline_spec, run_spec
+from sparsec.lowering.llvm_ir import lower_module
+from sparsec.lowering.pipelines import pipeline_spec
 from sparsec.lowering.target import Target, aot_target
 
 from .capi import ModelFacts, capi_ir
@@ -66,20 +65,8 @@ def link_libraries(threads: int) -> list[str]:
 def lower(module: ModuleOp, target: Target, threads: int, passes: str = "",
           fusion: bool = True) -> tuple[str, dict, np.ndarray]:
     """The model's LLVM IR for `target`, its ABI and its weights buffer."""
-    from sparsec.lowering.llvm_ir import to_llvm_ir
-    from sparsec.lowering.nn_to_loops import ABI_ATTR, WEIGHTS_ATTR
-
     spec = pipeline_spec("lower-to-llvm", threads, target.name, fusion)
-    if passes:
-        spec = f"{passes},{spec}"
-    lowered = module.clone()
-    run_spec(lowered, spec)
-    if os.environ.get("SPARSEC_VERIFY") == "1":  # the tests verify every lowered module
-        lowered.verify()
-    abi = json.loads(lowered.attributes[ABI_ATTR].data)  # type: ignore[attr-defined]
-    weights = np.asarray(lowered.attributes[WEIGHTS_ATTR].array).view(np.uint8)  # type: ignore
-    del lowered.attributes[WEIGHTS_ATTR]
-    return to_llvm_ir(lowered, target), abi, weights
+    return lower_module(module, f"{passes},{spec}" if passes else spec, target)
 
 
 def model_id(ir: str) -> int:

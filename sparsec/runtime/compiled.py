@@ -16,8 +16,6 @@ several threads at once are safe.
 from __future__ import annotations
 
 import ctypes
-import json
-import os
 import statistics
 import threading
 import time
@@ -28,7 +26,7 @@ from typing import Any
 import numpy as np
 from xdsl.dialects.builtin import ModuleOp
 
-from sparsec.lowering.pipelines import pipeline_spec, run_spec
+from sparsec.lowering.pipelines import pipeline_spec
 from sparsec.lowering.target import get_target, host_target
 
 from . import cache
@@ -58,8 +56,7 @@ class Artifact:
 def build(module: ModuleOp, *, threads: int, target: str, profile: bool = False,
           passes: str = "", use_cache: bool = True, fusion: bool = True) -> Artifact:
     """Lower a (cloned) nn module to machine code, or load it from the cache."""
-    from sparsec.lowering.llvm_ir import to_llvm_ir
-    from sparsec.lowering.nn_to_loops import ABI_ATTR, WEIGHTS_ATTR
+    from sparsec.lowering.llvm_ir import lower_module
 
     machine = get_target(target)
     if machine.triple.split("-")[0] != host_target().triple.split("-")[0]:
@@ -74,14 +71,8 @@ def build(module: ModuleOp, *, threads: int, target: str, profile: bool = False,
     if use_cache and (entry := cache.load(key)) is not None:
         native = NativeModule.from_object(entry.object_code, machine)
         return Artifact(native, entry.abi, entry.weights, True)
-    lowered = module.clone()
-    run_spec(lowered, spec)
-    if os.environ.get("SPARSEC_VERIFY") == "1":  # the tests verify every lowered module
-        lowered.verify()
-    abi = json.loads(lowered.attributes[ABI_ATTR].data)  # type: ignore[attr-defined]
-    weights = np.asarray(lowered.attributes[WEIGHTS_ATTR].array).view(np.uint8)  # type: ignore
-    del lowered.attributes[WEIGHTS_ATTR]
-    native = NativeModule.from_ir(to_llvm_ir(lowered, machine), machine)
+    ir, abi, weights = lower_module(module, spec, machine)
+    native = NativeModule.from_ir(ir, machine)
     if use_cache:
         cache.store(key, cache.Entry(native.object_code or b"", abi, weights))
     return Artifact(native, abi, weights, False)
