@@ -521,7 +521,9 @@ def fusion_summary(graph: Graph, kernels: list[Kernel], plans: list[KernelPlan |
 @dataclass(frozen=True)
 class ConvertNNToLoopsPass(ModulePass):
     """Options: threads (kernels split their tiles over an OpenMP team of this size),
-    target (host, avx512, avx2, neon), profile (call sparsec_profile(i) after kernel i),
+    target (host, a preset: avx512, avx2, neon, or TRIPLE[:CPU] such as
+    aarch64-linux-gnu:cortex-a76, see `target.get_target`), profile (call
+    sparsec_profile(i) after kernel i),
     fusion (false: one kernel per nn op, no epilogues; the baseline fusion is measured
     against. True: the nn.fused groups decide which ops share a kernel, or, in a module
     without groups, greedy epilogues)."""
