@@ -23,6 +23,11 @@ sparsec run build/demo/resnet18.mlir --seed 0
 step "the fused ResNet-18 JIT-compiled for this CPU: latency, and the error against the interpreter"
 sparsec run build/demo/resnet18.fused.mlir --seed 0 --jit --bench
 
+step "ResNet-18 pruned to PatDNN patterns (8 patterns, connectivity pruning, ~8x fewer conv weights): sparse kernels"
+sparsec opt --pass 'sparsify{scheme=pattern patterns=8 connectivity=3.6}' build/demo/resnet18.mlir \
+    -o build/demo/resnet18.pattern.mlir
+sparsec run build/demo/resnet18.pattern.mlir --seed 0 --jit --bench
+
 step "ResNet-18 through the Python API (interpreter and sparsec.compile), against PyTorch"
 python scripts/demo_compare.py resnet18
 
