@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: the sparsec story so far, end to end: a hand-written program, then ResNet-18
-# imported, fused, interpreted and JIT-compiled, against PyTorch.
+# `make demo`: the sparsec story end to end: a hand-written program, then ResNet-18
+# imported, fused, interpreted, JIT-compiled (dense and pattern-sparse) against PyTorch, and
+# compiled ahead of time for AArch64 and run under qemu.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
