@@ -21,6 +21,8 @@ from pathlib import Path
 ROUNDS = 4
 """Engines take turns in this many rounds, so a slow phase of a shared machine hits
 every engine alike."""
+SETTLE = 0.2
+"""Seconds of idle time before each engine's turn (see `interleaved`)."""
 
 
 def timer(fn):
@@ -34,7 +36,11 @@ def timer(fn):
 
 def interleaved(engines: dict, runs: int, warmup: int = 3) -> dict[str, list[float]]:
     """`runs` timed calls of each engine (ms), after `warmup` calls each, taking turns in
-    ROUNDS rounds."""
+    ROUNDS rounds. Between turns the machine idles for SETTLE seconds and each turn
+    starts with one untimed call: the engine that ran before leaves its thread pool
+    spinning for a while (onnxruntime's and OpenMP's workers busy-wait for the next
+    task), and on 2 cores that steals the core the next engine's second thread needs.
+    Without the pause, whichever engine followed onnxruntime lost up to 2x at 2 threads."""
     for run in engines.values():
         for _ in range(warmup):
             run()
@@ -42,6 +48,8 @@ def interleaved(engines: dict, runs: int, warmup: int = 3) -> dict[str, list[flo
     per_round = max(1, -(-runs // ROUNDS))
     for _ in range(ROUNDS):
         for name, run in engines.items():
+            time.sleep(SETTLE)
+            run()
             samples[name] += [run() for _ in range(per_round)]
     return samples
 
