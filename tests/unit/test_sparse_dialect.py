@@ -385,6 +385,9 @@ def test_bcr_rate_split():
     assert bcr_keep((8, 4), 0.0) == (8, 4)
     assert bcr_keep((8, 4), 0.9) == (3, 1)
     assert bcr_keep((4, 4), 0.75) == (2, 2)
+    assert bcr_keep((16, 16), 0.9) == (5, 5)    # 25 of 256 (not 13 x 2 = 26: rate < 0.9)
+    assert bcr_keep((8, 16), 0.9) == (3, 4)     # 12 of 128, balanced (not 1 x 12 or 6 x 2)
+    assert bcr_keep((8, 4), 0.99) == (1, 1)     # at least one weight per tile
 
 
 def test_pattern_set_has_the_56_candidates_and_completes_a_small_model():

@@ -6,9 +6,10 @@ A scheme is plain data; `prune.prune_weights` turns it into masks and encodings,
 Rates are fractions of weights set to zero. How a rate becomes a count of kept weights,
 per scheme (`round_half_up(x)` = floor(x + 1/2)):
 - BCR: every tile keeps kr whole rows and kc whole columns, the same kr x kc in every tile
-  of a layer (regular kernels); (kr, kc) is `bcr.bcr_keep(block, rate)`, the pair whose
-  kr * kc is closest to (1 - rate) * bm * bk. The achieved rate is 1 - kr*kc / (bm*bk):
-  8x4 tiles at rate 0.8 keep 3 x 2 of 32 (rate 0.8125).
+  of a layer (regular kernels); (kr, kc) is `bcr.bcr_keep(block, rate)`, the pair with the
+  largest kr * kc <= (1 - rate) * bm * bk, the most balanced among equals. The achieved
+  rate is 1 - kr*kc / (bm*bk) >= rate: 8x4 tiles at rate 0.8 keep 3 x 2 of 32 (rate
+  0.8125), 16x16 tiles at 0.9 keep 5 x 5 (0.902).
 - Pattern: every kept 3x3 kernel keeps exactly 4 weights; a layer of n kernels keeps
   max(1, round_half_up(n / connectivity)) kernels.
 - CSR: a layer of n weights keeps max(1, round_half_up((1 - rate) * n)) weights.
