@@ -124,8 +124,8 @@ def structured(draw, shape: tuple[int, ...], kinds=("bcr", "csr")) -> Weight:
     usable = [kind for kind in kinds if kind != "pattern" or tuple(shape[2:]) == (3, 3)]
     kind = draw(st.sampled_from(usable))
     if kind == "bcr":
-        bm = draw(st.sampled_from([d for d in (1, 2, 3, 4, 8) if m % d == 0]))
-        bk = draw(st.sampled_from([d for d in (1, 2, 3, 4, 9) if k % d == 0]))
+        bm = draw(st.sampled_from([d for d in (1, 2, 3, 4, 8, 16) if m % d == 0]))
+        bk = draw(st.sampled_from([d for d in (1, 2, 3, 4, 9, 16) if k % d == 0]))
         return Weight(bcr_weight(seed, shape, (bm, bk), density), BCRAttr((bm, bk)))
     if kind == "pattern":
         patterns = sorted(draw(st.lists(st.sampled_from(ALL_PATTERNS), min_size=1,

@@ -32,7 +32,7 @@ from sparsec.transforms.sparsity import BCR, BSR, CSR, Pattern
 from sparsec.transforms.sparsity.bcr import bcr_keep
 from sparsec.transforms.sparsity.detect import detect
 from sparsec.transforms.sparsity.pattern import ALL_PATTERNS, select_patterns
-from sparsec.transforms.sparsity.prune import prune_weights
+from sparsec.transforms.sparsity.prune import narrowed_block, prune_weights
 from sparsec.transforms.sparsity.sparsify import SparsifyPass
 from sparsec.universe import make_context
 
@@ -484,3 +484,17 @@ def test_weights_entering_a_fusion_group_are_packed_and_interpret_the_same():
     x = rng.standard_normal((1, 8)).astype(np.float32)
     expected = np.maximum(np.matmul(x, masked.T), 0)
     assert np.array_equal(interpret(parse_module(packed), x)[0], expected)
+
+
+def test_pattern_fallback_narrows_the_block_to_divide_the_layer():
+    # ResNet's 7x7 stem (GEMM view 64 x 147): 8x4 does not divide K = 147, 8x3 does
+    assert narrowed_block((8, 4), (64, 147)) == (8, 3)
+    assert narrowed_block((8, 4), (64, 256)) == (8, 4)
+    assert narrowed_block((8, 4), (10, 7)) == (5, 1)
+    rng = np.random.default_rng(0)
+    weights = {"stem": rng.standard_normal((64, 3, 7, 7)),
+               "conv": rng.standard_normal((8, 8, 3, 3))}
+    pruned = prune_weights(weights, Pattern(8, 3.6))
+    assert pruned["stem"].encoding == BCRAttr((8, 3))
+    kept = np.count_nonzero(pruned["stem"].mask) / pruned["stem"].mask.size
+    assert kept == pytest.approx(2 / 24)  # bcr_keep((8, 3), 1 - 4 / (9 * 3.6)) = 2 x 1

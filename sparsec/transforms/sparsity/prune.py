@@ -13,7 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.utils.exceptions import VerifyException
 
-from sparsec.dialects.sparse import BCRAttr, BSRAttr, CSRAttr, PatternAttr, SparseEncodingAttr
+from sparsec.dialects.sparse import (
+    BCRAttr,
+    BSRAttr,
+    CSRAttr,
+    PatternAttr,
+    SparseEncodingAttr,
+    matrix_view,
+)
 
 from .bcr import bcr_mask
 from .csr import bsr_mask, magnitude_mask
@@ -67,6 +74,18 @@ def _prune_patterns(weights: Mapping[str, np.ndarray], scheme: Pattern) -> dict[
     encoding = PatternAttr(patterns)
     pruned = {name: Pruned(pattern_mask(w, patterns, scheme.connectivity), encoding)
               for name, w in convs.items()}
-    others = {name: w for name, w in weights.items() if name not in convs}
-    pruned.update(prune_weights(others, scheme.fallback))
+    fallback = scheme.fallback
+    for name, w in weights.items():
+        if name not in convs:
+            block = narrowed_block(fallback.block, matrix_view(w.shape))
+            pruned.update(prune_weights({name: w}, BCR(block, fallback.rate)))
     return {name: pruned[name] for name in weights if name in pruned}
+
+
+def narrowed_block(block: tuple[int, int], view: tuple[int, int]) -> tuple[int, int]:
+    """The block a pattern scheme's BCR fallback uses on a GEMM view (M, K): each side the
+    largest divisor of the view's side that is at most the requested one, so that every
+    layer patterns do not fit is pruned (ResNet's 7x7 stem, K = 3 * 49 = 147, gets 8x3
+    tiles; 8x4 would leave it dense)."""
+    return tuple(max(d for d in range(1, b + 1) if side % d == 0)
+                 for b, side in zip(block, view, strict=True))
