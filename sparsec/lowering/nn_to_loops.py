@@ -463,7 +463,7 @@ def abi(graph: Graph, storage: StoragePlan, kernels: list[Kernel],
             "name": kernel.name,
             "group": groups[0] if groups else kernel.name,
             "ops": [op.name for op in ops] or ["copy"],
-            "flops": sum(op.flops() for op in ops),
+            "flops": sum(_flops(op, kernel) for op in ops),
             "bytes": _kernel_bytes(plan, graph),
             "tiles": kernel.tiles or 1,
         })
@@ -539,3 +539,19 @@ class ConvertNNToLoopsPass(ModulePass):
         if self.threads < 1:
             raise LoweringError("convert-nn-to-loops: threads must be >= 1")
         lower_module(op, get_target(self.target), self.threads, self.profile, self.fusion)
+
+
+def _flops(op: nn.NNOperation, kernel: Kernel) -> int:
+    """The op's FLOPs as computed: a contraction whose weight is packed sparse does the
+    multiply-adds of its stored weights only, density = stored nonzeros / dense size of
+    the weight (its bias adds stay one per output)."""
+    operand = sparse_operand(op)
+    packed = kernel.constant(operand) if operand is not None else None
+    if not isinstance(packed, PackedConstant):
+        return op.flops()
+    from sparsec.dialects.sparse.encodings import fields
+
+    [values] = [f.name for f in fields(packed.encoding, packed.shape) if f.kind == "value"]
+    density = np.count_nonzero(packed.arrays[values]) / prod(packed.shape)
+    bias = prod(op.results[0].type.get_shape()) if getattr(op, "bias", None) else 0
+    return round((op.flops() - bias) * density) + bias

@@ -147,6 +147,15 @@ def test_compile_with_sparsity_runs_the_sparse_kernels():
             want = model(x).numpy()
         got = fn(x.numpy())
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+        # the report counts the multiply-adds of the kept weights: 2 per kept weight and
+        # output position, plus one bias add per output
+        [linear] = [k for k in fn.kernels if k["ops"][0] == "nn.linear"]
+        kept = int(np.count_nonzero(model[4].weight.detach().numpy()))
+        assert linear["flops"] == 2 * kept + 8
+        conv3 = next(k for k in fn.kernels if k["ops"][0] == "nn.conv2d")
+        kept = int(np.count_nonzero(model[0].weight.detach().numpy()))
+        relu = 16 * 25 if "nn.relu" in conv3["ops"] else 0  # fused epilogue: 1 per output
+        assert conv3["flops"] == 2 * kept * 25 + 16 * 25 + relu
 
 
 def test_sparsify_spec_round_trips_the_options():
