@@ -259,7 +259,7 @@ def conv_case(draw) -> Case:
     per_group = 1 if kind == "depthwise" else draw(st.sampled_from([1, 2, 3, 4, 8, 12]))
     c_in, c_out = cg * groups, per_group * groups
     k = draw(st.sampled_from([1, 3, 3]))
-    stride = draw(st.integers(1, 2))
+    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     dilation = draw(st.sampled_from([1, 1, 2]))
     pad = draw(st.integers(0, 1))
     reach = dilation * (k - 1) + 1
@@ -269,8 +269,8 @@ def conv_case(draw) -> Case:
     seed = draw(st.integers(0, 2**31 - 1))
     x = normal(seed, (n, c_in, h, w))
     bias = normal(seed + 1, (c_out,)) if draw(st.booleans()) else None
-    oh = (h + 2 * pad - reach) // stride + 1
-    ow = (w + 2 * pad - reach) // stride + 1
+    oh = (h + 2 * pad - reach) // sh + 1
+    ow = (w + 2 * pad - reach) // sw + 1
     extra, tail, epi = draw(epilogue((n, c_out, oh, ow), 1))
 
     def build(args, wv):
@@ -280,13 +280,13 @@ def conv_case(draw) -> Case:
             c = nn.ConstantOp.from_array(bias, f"b{next(_KEYS)}")
             ops.append(c)
             b = c.result
-        op = nn.Conv2dOp(args[0], wv, b, stride=(stride, stride),
+        op = nn.Conv2dOp(args[0], wv, b, stride=(sh, sw),
                          padding=(pad, pad, pad, pad), dilation=(dilation, dilation),
                          groups=groups)
         more, result = tail(op.result, args[1:])
         return [*ops, op, *more], result
     return Case([x, *extra], weight, build,
-                f"conv x{x.shape} w{weight.array.shape} g{groups} s{stride} p{pad} "
+                f"conv x{x.shape} w{weight.array.shape} g{groups} s{sh}x{sw} p{pad} "
                 f"d{dilation} {weight.encoding} {epi}")
 
 

@@ -12,9 +12,9 @@ Work is split into tiles (image, group, column chunk, row chunk) that threads sh
 column chunk varies fastest. A tile packs its chunk of X into panels Xp[K][nr] of
 `nr = nv * lanes` columns in a stack buffer (conv2d: masked, strided vector loads, zeros
 in the padding; linear: lanes x lanes blocks of x transposed in registers) -- or, for a
-stride-1 convolution, a zero-padded band of input rows that every tap reads in place
-(`_DirectConvView`, no im2col) -- then runs the
-format's row program (`Program.emit`): for each of its rows, for each panel, the row's
+convolution with more than one tap (or stride 1), a zero-padded band of input rows, split
+into column phases when strided, that every tap reads in place (`_DirectConvView`, no
+im2col) -- then runs the format's row program (`Program.emit`): for each of its rows, for each panel, the row's
 `nv` vector sums, handed to a `Sink`. The panel loop is inside the row loop, so a row's
 weights come from L1 for all panels of the chunk (one pass over the weight per chunk):
 - conv2d: the epilogue is applied to each vector and it is stored in the output, with a
@@ -417,69 +417,89 @@ class _ConvView(_View):
 
 
 class _DirectConvView(_ConvView):
-    """A stride-1 convolution without im2col: the tile packs a band of input rows, zero
-    padded, Xpad[ci][rows + halo][wpp] with wpp = owp + (kw - 1) * dw, and X[(ci, i, j),
-    (oy, ox)] is read in place at Xpad[ci][oy + i * dh][ox + j * dw]: a plain vector load
-    per tap, and about 9x less packing than im2col for 3x3 kernels. A chunk is a band of
-    output rows (a multiple of rows that makes whole panels)."""
+    """A convolution without im2col: the tile packs a band of input rows, zero padded, and
+    every tap reads it in place -- a plain vector load per tap, about taps x less packing
+    than im2col. Stride s along the columns splits each band row into its s column
+    phases (the phases some tap reads), so that consecutive output columns read
+    consecutive floats:
+
+        P[ci][phase][r][c] = Xpad[ci][band start + r][c * s + phase]
+        X[(ci, i, j), (oy, ox)] = P[ci][(j * dw) % s][oy * sh + i * dh][ox + (j * dw) // s]
+
+    with wpp = owp + ((kw - 1) * dw) // s columns per row (stride 1: one phase, the
+    padded rows themselves). A chunk is a band of output rows (a multiple of rows that
+    makes whole panels); it reads (rows - 1) * sh + (kh - 1) * dh + 1 input rows."""
 
     def __init__(self, k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
                  max_nv: int):
         super().__init__(k, op, epilogue, max_nv)
-        self.wpp = self.owp + (self.kw - 1) * self.dw
-        self.halo = (self.kh - 1) * self.dh
+        self.phases = sorted({j * self.dw % self.sw for j in range(self.kw)})
+        self.wpp = self.owp + (self.kw - 1) * self.dw // self.sw
+        self.halo = (self.kh - 1) * self.dh + 1  # input rows of one output row
         vectors = self.owp // self.lanes
         step = self.nv // gcd(vectors, self.nv)  # rows that make whole panels
-        fit = XP_BYTES // (self.cg * self.wpp * 4) - self.halo
+        plane_row = self.cg * len(self.phases) * self.wpp * 4
+        fit = (XP_BYTES // plane_row - self.halo) // self.sh + 1
         self.band_rows = max(step, min(fit, ceil_div(self.oh, step) * step) // step * step)
-        self.bh = self.band_rows + self.halo
+        self.bh = (self.band_rows - 1) * self.sh + self.halo
 
     def fits(self) -> bool:
-        return (self.sh, self.sw) == (1, 1) and self.chunk_floats() * 4 <= 2 * XP_BYTES
+        # a strided 1x1 convolution reads every s-th row and column: its im2col is
+        # smaller than the band
+        return (self.taps > 1 or (self.sh, self.sw) == (1, 1)) \
+            and self.chunk_floats() * 4 <= 2 * XP_BYTES
 
     def panels_per_chunk(self, total: int) -> int:
         return self.band_rows * self.owp // self.nr
 
     def chunk_floats(self) -> int:
-        return self.cg * self.bh * self.wpp + self.lanes  # + lanes: a row's last store
+        return self.cg * len(self.phases) * self.bh * self.wpp + self.lanes  # + a row's last store
 
     def offset(self, k: np.ndarray) -> np.ndarray:
         k = np.asarray(k, np.int64)
         ci, tap = k // self.taps, k % self.taps
-        return (ci * self.bh + tap // self.kw * self.dh) * self.wpp + tap % self.kw * self.dw
+        column = tap % self.kw * self.dw
+        plane = np.searchsorted(self.phases, column % self.sw)
+        return (((ci * len(self.phases) + plane) * self.bh + tap // self.kw * self.dh)
+                * self.wpp + column // self.sw)
 
     def bases(self, E: Emitter, p: Index) -> list[Index]:
         out = []
         for v in range(self.nv):
             q = E.iadd(E.imul(p, self.nr), v * self.lanes)  # column within the band
-            out.append(E.iadd(E.imul(E.idiv(q, self.owp), self.wpp), E.irem(q, self.owp)))
+            out.append(E.iadd(E.imul(E.idiv(q, self.owp), self.sh * self.wpp),
+                              E.irem(q, self.owp)))
         return out
 
     def pack_chunk(self, image: Index, g: Index, chunk: Index, first_panel: Index,
                    count: Index, xp: SSAValue) -> None:
-        """xp[(ci * bh + r) * wpp + c] = x[ci, band start + r - top, c - left], zeros
-        outside the input; each row by masked vector loads (a row's last store runs into
-        the next row, which is written after it)."""
-        E, lanes, h, w = self.E, self.lanes, self.h, self.w
+        """xp[((ci * phases + plane) * bh + r) * wpp + c] = x[ci, band start + r - top,
+        c * s + phase - left], zeros outside the input; each row by masked (strided)
+        vector loads (a row's last store runs into the next row, written after it)."""
+        E, lanes, h, w, s = self.E, self.lanes, self.h, self.w, self.sw
         vec_i32 = VectorType(I32, [lanes])
         x_base = E.imul(E.iadd(E.imul(image, self.c_in), E.imul(g, self.cg)), h * w)
-        first_row = E.iadd(E.imul(chunk, self.band_rows), -self.top)
-        with E.loop(0, self.cg) as ci, E.loop(0, self.bh) as r:
-            ih = E.iadd(first_row, r.iv)
-            row_ok = E.splat(E.and_(E.cmpi("sge", ih, 0), E.cmpi("slt", ih, h)), lanes)
-            source = E.iadd(E.iadd(x_base, E.imul(ci.iv, h * w)),
-                            E.imul(E.imax(E.imin(ih, h - 1), 0), w))
-            target = E.imul(E.iadd(E.imul(ci.iv, self.bh), r.iv), self.wpp)
-            with E.loop(0, self.wpp, lanes) as c:
-                column = E.iadd(c.iv, -self.left)
-                lane_cols = E.value(arith.AddiOp(
-                    E.splat(E.cast_index(E.index(column), I32), lanes), self.iota))
-                inside = E.and_(E.cmpi("sge", lane_cols, E.const(0, vec_i32)),
-                                E.cmpi("slt", lane_cols, E.const(w, vec_i32)))
-                value = E.vload_masked(self.x, E.iadd(source, column),
-                                       E.and_(row_ok, inside),
-                                       E.const(0.0, VectorType(f32, [lanes])))
-                E.vstore(value, xp, E.iadd(target, c.iv))
+        first_row = E.iadd(E.imul(chunk, self.band_rows * self.sh), -self.top)
+        lane_steps = E.value(arith.MuliOp(self.iota, E.const(s, vec_i32)))
+        with E.loop(0, self.cg) as ci:
+            for plane, phase in enumerate(self.phases):
+                with E.loop(0, self.bh) as r:
+                    ih = E.iadd(first_row, r.iv)
+                    row_ok = E.splat(E.and_(E.cmpi("sge", ih, 0), E.cmpi("slt", ih, h)),
+                                     lanes)
+                    source = E.iadd(E.iadd(x_base, E.imul(ci.iv, h * w)),
+                                    E.imul(E.imax(E.imin(ih, h - 1), 0), w))
+                    target = E.imul(E.iadd(E.imul(E.iadd(E.imul(ci.iv, len(self.phases)),
+                                                         plane), self.bh), r.iv), self.wpp)
+                    with E.loop(0, self.wpp, lanes) as c:
+                        column = E.iadd(E.imul(c.iv, s), phase - self.left)
+                        lane_cols = E.value(arith.AddiOp(
+                            E.splat(E.cast_index(E.index(column), I32), lanes), lane_steps))
+                        inside = E.and_(E.cmpi("sge", lane_cols, E.const(0, vec_i32)),
+                                        E.cmpi("slt", lane_cols, E.const(w, vec_i32)))
+                        value = E.vload_strided(self.x, E.iadd(source, column), lanes, s,
+                                                E.and_(row_ok, inside), 0.0)
+                        E.vstore(value, xp, E.iadd(target, c.iv))
 
 
 class _LinearView(_View):
