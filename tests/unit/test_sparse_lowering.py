@@ -184,14 +184,16 @@ def test_cli_runs_a_sparsified_module(tmp_path, capsys):
 
 
 def test_bcr_tiles_too_tall_for_the_registers_accumulate_in_memory():
-    """16-row tiles do not fit 16 AVX2 registers with their columns: the kernel keeps a
-    block row's sums in a stack block instead (one body per kept rows x columns)."""
+    """16-row tiles do not fit 16 AVX2 registers with their columns (and tiles keeping
+    few rows are better off without): the kernel keeps a block row's sums in a stack
+    block instead (one body per kept rows x columns)."""
     from sparsec.interpreters import interpret
     from sparsec.lowering.kernels.sparse.bcr import in_registers
     from sparsec.runtime.compiled import compile as jit_compile
 
-    assert not in_registers(BCRAttr((16, 4)), PRESETS["avx2"])
-    assert in_registers(BCRAttr((8, 4)), PRESETS["avx2"])
+    assert not in_registers(BCRAttr((16, 4)), PRESETS["avx2"], 16)
+    assert in_registers(BCRAttr((8, 4)), PRESETS["avx2"], 8)
+    assert not in_registers(BCRAttr((8, 4)), PRESETS["avx2"], 3)  # 5 of 8 FMAs wasted
     rng = np.random.default_rng(1)
     weight = rng.standard_normal((32, 20)).astype(np.float32)
     tiles = weight.reshape(2, 16, 5, 4)

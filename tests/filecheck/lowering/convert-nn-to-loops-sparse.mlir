@@ -1,13 +1,16 @@
 // Packed weights (`sparsify`) lower to the sparse kernels: the format's arrays re-packed
 // in the weights buffer, one kernel function per contraction with its epilogue fused.
-// RUN: sparsec-opt %s -p 'sparsify{scheme=bcr block=4x4 rate=0.75},convert-nn-to-loops{target=avx2}' --split-input-file | filecheck %s --check-prefix=BCR
+// RUN: sparsec-opt %s -p 'sparsify{scheme=bcr block=4x4 rate=0.625},convert-nn-to-loops{target=avx2}' --split-input-file | filecheck %s --check-prefix=BCR
+// RUN: sparsec-opt %s -p 'sparsify{scheme=bcr block=4x4 rate=0.75},convert-nn-to-loops{target=avx2}' --split-input-file | filecheck %s --check-prefix=BCRMEM
 // RUN: sparsec-opt %s -p 'sparsify{scheme=csr rate=0.75},convert-nn-to-loops{target=avx2}' --split-input-file | filecheck %s --check-prefix=CSR
 // RUN: sparsec-opt %s -p 'sparsify{scheme=pattern patterns=2 connectivity=1},convert-nn-to-loops{target=avx2}' --split-input-file | filecheck %s --check-prefix=PATTERN
 
-// A linear layer on 3 rows. BCR 4x4 at 75%: every tile keeps 2 rows x 2 columns. The
+// A linear layer on 3 rows. BCR 4x4 at 62.5%: every tile keeps 3 rows x 2 columns. The
 // kernel transposes x into a panel (8x8 blocks, 3 rounds of shuffles), keeps a block
 // row's 4 sums in registers across its tiles (one body for the 2-column tiles: 2 panel
 // loads, 4 x 2 FMAs), and transposes the sums back for the fused relu and the store.
+// At 75% the tiles keep 2 rows of 4, so the sums live in a stack block and each kept
+// row is loaded, given its 2 columns and stored (2 x 2 FMAs, no FMA on a pruned row).
 // With csr: one loop per row with its sum carried in a register, one FMA per weight.
 func.func @main(%x: tensor<3x8xf32>) -> tensor<3x8xf32> {
   %w = nn.constant dense<[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], [9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0], [17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0], [25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0, 32.0], [-1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0], [-9.0, -10.0, -11.0, -12.0, -13.0, -14.0, -15.0, -16.0], [-17.0, -18.0, -19.0, -20.0, -21.0, -22.0, -23.0, -24.0], [-25.0, -26.0, -27.0, -28.0, -29.0, -30.0, -31.0, -32.0]]> : tensor<8x8xf32>
@@ -32,6 +35,19 @@ func.func @main(%x: tensor<3x8xf32>) -> tensor<3x8xf32> {
 // BCR-NEXT:         vector.store
 // BCR:              arith.maxnumf
 // BCR-NEXT:         vector.maskedstore
+
+// BCRMEM:   func.func private @linear_relu_0(
+// BCRMEM:            scf.for
+// BCRMEM-COUNT-2:      vector.load {{.*}} : memref<{{[0-9]+}}xf32>, vector<8xf32>
+// BCRMEM:              vector.load {{.*}} : memref<32xf32>, vector<8xf32>
+// BCRMEM-NEXT:         vector.fma
+// BCRMEM-NEXT:         vector.fma
+// BCRMEM-NEXT:         vector.store {{.*}} : memref<32xf32>, vector<8xf32>
+// BCRMEM:              vector.load {{.*}} : memref<32xf32>, vector<8xf32>
+// BCRMEM-NEXT:         vector.fma
+// BCRMEM-NEXT:         vector.fma
+// BCRMEM-NEXT:         vector.store {{.*}} : memref<32xf32>, vector<8xf32>
+// BCRMEM-NEXT:       }
 
 // CSR:      func.func private @linear_relu_0(
 // CSR:            %{{.*}} = scf.for {{.*}} iter_args({{.*}}) -> (vector<8xf32>) {

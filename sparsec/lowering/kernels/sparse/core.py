@@ -151,7 +151,7 @@ def emit(k: Kernel, op: Operation, epilogue: Sequence[Operation]) -> None:
     if isinstance(packed.encoding, BCRAttr):
         from .bcr import vectors_per_row
 
-        max_nv = vectors_per_row(packed.encoding, k.target)
+        max_nv = vectors_per_row(packed, k.target)
     elif isinstance(packed.encoding, PatternAttr):
         from .pattern import vectors_per_row as pattern_vectors
 
