@@ -14,8 +14,8 @@ column chunk varies fastest. A tile packs its chunk of X into panels Xp[K][nr] o
 in the padding; linear: lanes x lanes blocks of x transposed in registers) -- or, for a
 convolution with more than one tap (or stride 1), a zero-padded band of input rows, split
 into column phases when strided, that every tap reads in place (`_DirectConvView`, no
-im2col) -- then runs the format's row program (`Program.emit`): for each of its rows, for each panel, the row's
-`nv` vector sums, handed to a `Sink`. The panel loop is inside the row loop, so a row's
+im2col) -- then runs the format's row program (`Program.emit`): for each of its rows,
+for each panel, the row's `nv` vector sums, handed to a `Sink`. The panel loop is inside the row loop, so a row's
 weights come from L1 for all panels of the chunk (one pass over the weight per chunk):
 - conv2d: the epilogue is applied to each vector and it is stored in the output, with a
   masked store only when the vector is cut by the end of an output row;
@@ -55,9 +55,9 @@ XP_BYTES = 128 * 1024
 """Budget of a tile's panels: every row (block row) of the weight reads the chunk again,
 so the chunk must stay in L2 (512 KB on Zen 3, with the weights and the output rows
 beside it); the weights are a tenth of a dense layer's, so re-reading them for every
-chunk costs little. Measured on ResNet-18's 64@56 3x3 layer (fastest of 300 runs): a 768 KB
-budget (the band of the whole image) ran BCR 8x4 at 90% in 1.24 ms and patterns in
-1.24 ms, 128 KB in 0.92 and 0.75 ms."""
+chunk costs little. Measured on ResNet-18's 64@56 3x3 layer (fastest of 300 runs): a
+768 KB budget (the band of the whole image) ran BCR 8x4 at 90% in 1.24 ms and patterns
+in 1.24 ms, 128 KB in 0.92 and 0.75 ms."""
 YT_BYTES = 256 * 1024
 """linear: budget of a tile's transposed result rows (Yt[rows][panels][nr])."""
 
@@ -456,7 +456,8 @@ class _DirectConvView(_ConvView):
         return self.band_rows * self.owp // self.nr
 
     def chunk_floats(self) -> int:
-        return self.cg * len(self.phases) * self.bh * self.wpp + self.lanes  # + a row's last store
+        # + lanes: a row's last store
+        return self.cg * len(self.phases) * self.bh * self.wpp + self.lanes
 
     def offset(self, k: np.ndarray) -> np.ndarray:
         k = np.asarray(k, np.int64)
