@@ -4,11 +4,11 @@ interpreter on the same module (unpack + dense op) == the JIT-compiled module wi
 dense, masked weights.
 
 Shapes are odd on purpose (rows, columns and output widths that are not multiples of the
-vector width, 1x1 and 3x3 kernels, strides, padding, dilation, groups, depthwise, batches
-of images, 3-D linear inputs); structures are random (tiles with different numbers of
-kept rows and columns, kept weights that are exactly zero, empty rows and tiles), not
-only what the pruner makes; epilogues (bias, residual add, broadcast multiply, ReLU, batch
-norm) are fused into the sparse kernels. Each example compiles a batch of instances as
+vector width, 1x1, 3x3 and rectangular kernels, strides 1-3 per axis, padding, dilation,
+groups, depthwise, batches of images, 3-D linear inputs); structures are random (tiles
+with different numbers of kept rows and columns, kept weights that are exactly zero,
+empty rows and tiles), not only what the pruner makes; epilogues (bias, residual add,
+broadcast multiply, ReLU, batch norm) are fused into the sparse kernels. Each example compiles a batch of instances as
 one module, with 1 or 2 threads.
 
 Tolerance (float32): |a - b| <= 1e-5 * max(1, max|b|) + 1e-5 * |b| elementwise: the
@@ -258,19 +258,19 @@ def conv_case(draw) -> Case:
     cg = 1 if kind == "depthwise" else draw(st.integers(1, 4))
     per_group = 1 if kind == "depthwise" else draw(st.sampled_from([1, 2, 3, 4, 8, 12]))
     c_in, c_out = cg * groups, per_group * groups
-    k = draw(st.sampled_from([1, 3, 3]))
+    kh, kw = draw(st.sampled_from([(1, 1), (3, 3), (3, 3), (3, 1), (1, 3), (2, 3)]))
     sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     dilation = draw(st.sampled_from([1, 1, 2]))
     pad = draw(st.integers(0, 1))
-    reach = dilation * (k - 1) + 1
-    h = draw(st.integers(max(1, reach - 2 * pad), 11))
-    w = draw(st.integers(max(1, reach - 2 * pad), 13))
-    weight = draw(structured((c_out, cg, k, k), ("bcr", "csr", "pattern", "pattern")))
+    reach_h, reach_w = dilation * (kh - 1) + 1, dilation * (kw - 1) + 1
+    h = draw(st.integers(max(1, reach_h - 2 * pad), 11))
+    w = draw(st.integers(max(1, reach_w - 2 * pad), 13))
+    weight = draw(structured((c_out, cg, kh, kw), ("bcr", "csr", "pattern", "pattern")))
     seed = draw(st.integers(0, 2**31 - 1))
     x = normal(seed, (n, c_in, h, w))
     bias = normal(seed + 1, (c_out,)) if draw(st.booleans()) else None
-    oh = (h + 2 * pad - reach) // sh + 1
-    ow = (w + 2 * pad - reach) // sw + 1
+    oh = (h + 2 * pad - reach_h) // sh + 1
+    ow = (w + 2 * pad - reach_w) // sw + 1
     extra, tail, epi = draw(epilogue((n, c_out, oh, ow), 1))
 
     def build(args, wv):
