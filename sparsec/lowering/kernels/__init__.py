@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+from xdsl.dialects.builtin import Float32Type
 from xdsl.ir import Operation, SSAValue
 
 from sparsec.dialects import nn
@@ -68,7 +69,7 @@ def _emitters() -> dict[type[Operation], Callable[[Kernel, KernelPlan], None]]:
     for kind in (*nn.UNARY_OPS, *nn.BINARY_OPS, nn.BatchNormOp):
         table[kind] = lambda k, plan: emit_elementwise(k, plan.op, plan.epilogue)
     table[nn.Conv2dOp] = lambda k, plan: _gemm().emit_conv2d(k, plan.op, plan.epilogue,
-                                                             plan.prologue)
+                                                             plan.prologue, plan.pool)
     table[nn.LinearOp] = lambda k, plan: _gemm().emit_linear(k, plan.op, plan.epilogue)
     table[nn.MatmulOp] = lambda k, plan: _gemm().emit_matmul(k, plan.op, plan.epilogue)
     for kind in (nn.MaxPool2dOp, nn.AvgPool2dOp, nn.AdaptiveAvgPool2dOp):
@@ -168,6 +169,24 @@ def _prologue(op: Operation, graph, uses: Counter[SSAValue],
     return chain
 
 
+def _pool_epilogue(op: Operation, users: list[Operation], resolve, absorbed: set[Operation],
+                   allowed: Callable[[Operation, Operation], bool]) -> Operation | None:
+    """The pooling a convolution's kernel computes after its epilogue (`KernelPlan.pool`),
+    if its fusion group asks for one: a max/avg/adaptive-average pooling of the kernel's
+    result in the same group. Dense f32 convolutions only (GEMM or depthwise); the sparse
+    kernels (BCR, pattern, CSR) tile their outputs their own way and take no pool, so such
+    a group is split into two kernels. The result may have other users (squeeze-excite:
+    the multiply reads the convolution's output too): it is stored either way."""
+    from .sparse import is_sparse
+
+    if not isinstance(op, nn.Conv2dOp) or is_sparse(op) or \
+            not isinstance(op.input.type.get_element_type(), Float32Type):
+        return None
+    pools = [u for u in users if isinstance(u, _pooling().POOLING_OPS) and u not in absorbed
+             and allowed(op, u)]
+    return pools[0] if len(pools) == 1 else None
+
+
 def plan_kernels(graph, fusion: bool = True) -> tuple[list[KernelPlan], Folding]:
     """One KernelPlan per kernel, in execution order (reshapes excluded: they alias).
 
@@ -223,6 +242,10 @@ def plan_kernels(graph, fusion: bool = True) -> tuple[list[KernelPlan], Folding]
             plan.epilogue.append(consumer)
             absorbed.add(consumer)
             chain = consumer.results[0]
+        if fusion and group:
+            plan.pool = _pool_epilogue(op, users.get(chain, []), resolve, absorbed, allowed)
+            if plan.pool is not None:
+                absorbed.add(plan.pool)
         plans.append(plan)
     if fusion and group:
         plans, folding = fold_views(graph, plans)

@@ -33,14 +33,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import Float32Type, ModuleOp, NoneAttr, TensorType
 from xdsl.dialects.func import FuncOp
 from xdsl.ir import Operation
 
+from sparsec.dialects import nn
 from sparsec.dialects.nn import MappingType
 
 from .graph import Ecg, build_ecg, inlined_constant
-from .table import Colour, lookup
+from .table import CONV_POOL, Colour, lookup
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Outcome(enum.Enum):
     SLOWER = "yellow cell, profiled slower"
     BUDGET = "over budget"
     CYCLE = "would create a cycle"
+    POOLED = "after a convolution's pooling"
 
 
 @dataclass(frozen=True)
@@ -234,13 +236,19 @@ def register_need(ecg: Ecg, nodes: Sequence[int], budget: Budget) -> int:
     Each operator is evaluated as a chain of two-operand instructions, its most
     demanding operand first: need = max(l1, l2 + 1, ..., ln + 1) over its operands'
     needs sorted l1 >= l2 >= ...; an operand from outside the group needs 1. A
-    Many-to-Many operator adds its accumulator tile. A value used twice inside the group
+    Many-to-Many operator adds its accumulator tile, except a pooling: it runs after
+    its producer's tile is stored (a pool epilogue) and needs 2, its input and its window. A value used twice inside the group
     stays live in between: +1 for each."""
     inside = {ecg.ops[i]: i for i in nodes}
     need: dict[int, int] = {}
     shared = 0
     for i in sorted(nodes):
         op = ecg.ops[i]
+        if isinstance(op, POOLING):
+            # a pool epilogue runs after the convolution's tile is stored, reading it
+            # back: one operand and one window accumulator, no register tile
+            need[i] = 2
+            continue
         labels = sorted((need[inside[v.owner]] if v.owner in inside else 1
                          for v in op.operands), reverse=True)
         own = max([labels[0], *(label + 1 for label in labels[1:])]) if labels else 1
@@ -267,6 +275,67 @@ def fits(ecg: Ecg, nodes: Sequence[int], budget: Budget) -> bool:
     return (len(nodes) <= budget.max_ops
             and tensor_count(ecg, nodes) <= budget.pointer_registers
             and register_need(ecg, nodes, budget) <= budget.vector_registers)
+
+
+POOLING = (nn.MaxPool2dOp, nn.AvgPool2dOp, nn.AdaptiveAvgPool2dOp)
+
+
+def pools_a_convolution(ecg: Ecg, nodes: Sequence[int]) -> bool:
+    """Is `nodes` what one convolution kernel with a pool epilogue computes
+    (`table.CONV_POOL`, the one Many-to-Many pair that fuses)?
+
+    Exactly two Many-to-Many ops: an f32 nn.conv2d C whose weight carries no sparse
+    encoding (the sparse kernels take no pool epilogue) and a max/avg/adaptive-average
+    pooling P. Walking back from P's input, every producer up to C is an element-wise op
+    of `nodes` with exactly one operand from inside `nodes` (the chain), and every chain
+    value before P's input has one use: the code generator's epilogue chain, so C's
+    kernel reaches P's input in registers. P's input may have other users (the
+    squeeze-excite multiply): the kernel stores it anyway. Every other op is an
+    element-wise ancestor of C inside `nodes` (C's prologue): nothing in the group reads
+    P's result or the chain, so the group ends at P."""
+    ops = [ecg.ops[i] for i in nodes]
+    heavy = [op for i, op in zip(nodes, ops, strict=True)
+             if ecg.mapping[i] is MappingType.MANY_TO_MANY]
+    convs = [op for op in heavy if isinstance(op, nn.Conv2dOp)]
+    pools = [op for op in heavy if isinstance(op, POOLING)]
+    if len(heavy) != 2 or len(convs) != 1 or len(pools) != 1:
+        return False
+    conv, pool = convs[0], pools[0]
+    weight = conv.weight.type
+    if not isinstance(weight, TensorType) or not isinstance(weight.encoding, NoneAttr) or \
+            not isinstance(weight.get_element_type(), Float32Type):
+        return False
+    inside = set(ops)
+    value = pool.operands[0]
+    last = True
+    chain: set[Operation] = set()
+    while isinstance(value.owner, Operation) and value.owner is not conv:
+        owner = value.owner
+        if owner not in inside or not _elementwise(owner):
+            return False
+        if not last and not value.has_one_use():
+            return False
+        links = [v for v in owner.operands if v.owner in inside]
+        if len(links) != 1:
+            return False
+        chain.add(owner)
+        value, last = links[0], False
+    if value.owner is not conv or not (last or value.has_one_use()):
+        return False
+    ancestors: set[Operation] = set()
+    stack: list[Operation] = [conv]
+    while stack:
+        for operand in stack.pop().operands:
+            owner = operand.owner
+            if owner in inside and owner not in ancestors:
+                ancestors.add(owner)  # type: ignore[arg-type]
+                stack.append(owner)  # type: ignore[arg-type]
+    prologue = inside - {conv, pool} - chain
+    return prologue <= ancestors and all(_elementwise(op) for op in prologue)
+
+
+def _elementwise(op: Operation) -> bool:
+    return isinstance(op, (*nn.UNARY_OPS, *nn.BINARY_OPS, nn.BatchNormOp))
 
 
 @dataclass
@@ -313,7 +382,14 @@ class _Growth:
         if kind is None or self.fused[node]:
             return False
         cell = lookup(self.mapping, kind) if consumer else lookup(kind, self.mapping)
-        outcome = self.judge(node, cell.colour)
+        if pools_a_convolution(ecg, [*self.nodes, node]):
+            if cell.colour is Colour.RED:
+                cell = CONV_POOL
+            outcome = self.judge(node, cell.colour)
+        elif pools_a_convolution(ecg, self.nodes):
+            outcome = Outcome.POOLED  # the group ends at its convolution's pooling
+        else:
+            outcome = self.judge(node, cell.colour)
         self.decisions.append(Decision(ecg.ops[self.seed], ecg.ops[node], cell.colour,
                                        outcome))
         if outcome is not Outcome.FUSED:

@@ -85,6 +85,23 @@ TABLE_3: dict[tuple[MappingType, MappingType], Cell] = {
     (SHUF, SHUF): Cell(SHUF, G),
 }
 
+CONV_POOL = Cell(M2M, G)
+"""Our one deviation from the reconstructed table [OURS]: a pooling (max_pool2d,
+avg_pool2d, adaptive_avg_pool2d) of a dense convolution's element-wise chain fuses
+into the convolution's group, although (M2M, M2M) is red. The planner applies it per
+pair of operators, not per pair of types (`plan.pools_a_convolution`): conv -> conv,
+linear -> linear, pooling -> conv and every other Many-to-Many pair stay red.
+
+Why: DNNFusion's Table 5 counts (verified, papers.md §1.3) are below the floor the red
+cell allows. VGG-16 has 22 Many-to-Many operators (13 conv, 5 max_pool, 1 adaptive pool,
+3 linear) and DNNFusion reports 17 layers = 13 + 3 + 1: the five max-pools joined their
+convolutions. EfficientNet-B0 has 99 (81 conv, 17 adaptive pools, 1 linear) and
+DNNFusion reports 97. Why green and not yellow: the code generator computes the
+pooling inside the convolution's kernel after its element-wise epilogue, plane by plane
+while the plane is in cache (`lowering/kernels/pooling.plane_pool`); the work is that
+of the two kernels minus one pass of the convolution's output through memory, so
+there is nothing for a profile to decide (measured: benchmarks/README.md "Fusion")."""
+
 FUSION_ORDER: tuple[MappingType, ...] = (O2O, SHUF, REORG, O2M, M2M)
 """Mapping types from weakest to strongest *inside fusion*: a non-red cell's fused type is
 the larger of the pair (`fused_max`). Not footnote 1's order (see the module docstring)."""
