@@ -73,7 +73,7 @@ def _emitters() -> dict[type[Operation], Callable[[Kernel, KernelPlan], None]]:
     table[nn.LinearOp] = lambda k, plan: _gemm().emit_linear(k, plan.op, plan.epilogue)
     table[nn.MatmulOp] = lambda k, plan: _gemm().emit_matmul(k, plan.op, plan.epilogue)
     for kind in (nn.MaxPool2dOp, nn.AvgPool2dOp, nn.AdaptiveAvgPool2dOp):
-        table[kind] = lambda k, plan: _pooling().emit_pooling(k, plan.op)
+        table[kind] = lambda k, plan: _pooling().emit_pooling(k, plan.op, plan.prologue)
     for kind in (nn.ReduceSumOp, nn.ReduceMeanOp, nn.ReduceMaxOp):
         table[kind] = lambda k, plan: _reductions().emit_reduce(k, plan.op, plan.epilogue)
     table[nn.SoftmaxOp] = lambda k, plan: _reductions().emit_softmax(k, plan.op)
@@ -122,11 +122,19 @@ def _takes_epilogue(op: Operation, resolve, plan_mode: bool = False
     return None
 
 
+def _has_convolution(graph, op: Operation) -> bool:
+    """Is there a convolution in `op`'s group? (It takes a pooling as its pool epilogue,
+    element-wise ops in between included, so the pooling takes no prologue.)"""
+    group = graph.group.get(op)
+    return group is not None and any(isinstance(o, nn.Conv2dOp) and graph.group.get(o) == group
+                                     for o in graph.ops)
+
+
 def _prologue(op: Operation, graph, uses: Counter[SSAValue],
               allowed: Callable[[Operation, Operation], bool]) -> list[Operation]:
     """The element-wise ops of `op`'s group that `op` applies to its input as it reads
     it: a convolution while packing its im2col panels (`gemm.prologue_supported`), a
-    layer_norm in its row loops. A chain p1 -> ... -> pm -> op where each link's value
+    layer_norm in its row loops, a window pooling while copying its padded plane. A chain p1 -> ... -> pm -> op where each link's value
     has the input's shape, is used once, is no output, and its producer is an
     element-wise op of the same group whose operands the reading loop can index. From
     op's input the chain walks back through the first operand of each link that
@@ -139,6 +147,9 @@ def _prologue(op: Operation, graph, uses: Counter[SSAValue],
         supported = _gemm().prologue_operands_supported
     elif isinstance(op, nn.LayerNormOp):
         supported = _reductions().prologue_operands_supported
+    elif isinstance(op, _pooling().POOLING_OPS) and _pooling().takes_prologue(op) and \
+            not _has_convolution(graph, op):
+        supported = _gemm().prologue_operands_supported  # read as the depthwise window does
     else:
         return []
     resolve = graph.resolve

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import IntegerType, VectorType
+from xdsl.dialects.builtin import Float32Type, IntegerType, VectorType
 from xdsl.ir import Operation, SSAValue
 
 from sparsec.dialects import nn
@@ -67,13 +67,24 @@ def _window_pooling(op: Operation) -> dict | None:
                 divisor=np.multiply.outer(rows, cols).astype(np.float32))
 
 
-def emit_pooling(k: Kernel, op: Operation) -> None:
+def takes_prologue(op: Operation) -> bool:
+    """Can this pooling apply element-wise ops to its input as it copies each plane into
+    its padded scratch plane? The window poolings in f32 (not global or uneven adaptive
+    pooling, which read their input in place)."""
+    return _window_pooling(op) is not None and \
+        isinstance(op.operands[0].type.get_element_type(), Float32Type)
+
+
+def emit_pooling(k: Kernel, op: Operation, prologue: Sequence[Operation] = ()) -> None:
+    """A pooling kernel; a `prologue` (element-wise ops whose chain ends in the input,
+    `takes_prologue`) is applied as each plane is copied into the padded plane: the
+    padding is then that of the prologue's result, as the interpreter pads it."""
     window = _window_pooling(op)
     if window is None:
-        assert isinstance(op, nn.AdaptiveAvgPool2dOp)
+        assert isinstance(op, nn.AdaptiveAvgPool2dOp) and not prologue
         _emit_adaptive(k, op)
         return
-    emit_window(k, op.input, op.results[0], **window)
+    emit_window(k, op.input, op.results[0], **window, prologue=chain_steps(k, prologue, None))
 
 
 POOLING_OPS = (nn.MaxPool2dOp, nn.AvgPool2dOp, nn.AdaptiveAvgPool2dOp)
@@ -199,7 +210,8 @@ class Window:
                 _copy_run(k, self.x, E.iadd(in_base, E.imul(r.iv, w)), scratch, target,
                           self.copy_w)
             else:
-                _prologue_run(k, self.prologue, self.pro_accesses, [image, source, r.iv],
+                _prologue_run(k, self.prologue, self.pro_accesses,
+                              [image, E.idiv(channel, self.channels_per_group), r.iv],
                               scratch, target, self.copy_w, element)
         with E.loop(0, oh) as row, E.loop(0, ow, lanes) as col:
             ow0 = col.iv

@@ -18,6 +18,8 @@
      (`fuse{profile=false}`), does not fuse; a green cell fuses.
    After a merge the group's type becomes the cell's fused type.
 5. Groups of one operator are not groups: that operator stays unfused.
+6. [OURS] A pooling that no group reached and whose input is a convolution's result is
+   offered to the convolution's group (or the convolution alone): `table.CONV_POOL`.
 
 Where the paper is silent [OURS]: the group's type, not the neighbour op's, decides the
 cell (Figure 3 rejects GEMM against the block's Many-to-Many type); growth only takes
@@ -429,17 +431,47 @@ def plan_block(ecg: Ecg, budget: Budget = DEFAULT_BUDGET, oracle: CostOracle | N
     decisions: list[Decision] = []
     seeds = sorted((i for i, kind in enumerate(ecg.mapping) if kind is MappingType.ONE_TO_ONE),
                    key=lambda i: (ecg.ir_bytes[i], i))
-    groups = []
+    growths: dict[int, _Growth] = {}
     for seed in seeds:
         if fused[seed]:
             continue
         growth = _Growth(ecg, partition, budget, oracle, fused, seed, decisions)
         growth.run()
-        if len(growth.nodes) > 1:
-            groups.append(FusionGroup(tuple(ecg.ops[i] for i in growth.nodes),
-                                      growth.mapping, ecg.ops[seed]))
+        growths[seed] = growth
+    _pool_convolutions(ecg, partition, budget, oracle, fused, decisions, growths)
+    groups = [FusionGroup(tuple(ecg.ops[i] for i in growth.nodes), growth.mapping,
+                          ecg.ops[seed])
+              for seed, growth in growths.items() if len(growth.nodes) > 1]
     groups.sort(key=lambda g: ecg.index(g.ops[0]))
     return BlockPlan(ecg, tuple(groups), tuple(decisions))
+
+
+def _pool_convolutions(ecg: Ecg, partition: _Partition, budget: Budget,
+                       oracle: CostOracle | None, fused: list[bool],
+                       decisions: list[Decision], growths: dict[int, _Growth]) -> None:
+    """Step 4 [OURS]: a pooling still unfused after Listing 1 whose input a convolution
+    produces directly (VGG's conv -> max_pool, once `algebraic` has moved the relu after
+    the pool) is reached from no One-to-One seed. It is offered to its convolution's
+    group, or to the convolution alone as a new group seeded there, with the same
+    checks (`table.CONV_POOL`, budget, convexity)."""
+    for node, op in enumerate(ecg.ops):
+        if fused[node] or not isinstance(op, POOLING):
+            continue
+        producer = op.operands[0].owner
+        if not isinstance(producer, nn.Conv2dOp) or producer not in ecg.positions:
+            continue
+        root = partition.group_of[ecg.index(producer)]
+        growth = growths.get(root)
+        if growth is None:
+            if fused[root]:
+                continue
+            growth = _Growth(ecg, partition, budget, oracle, fused, root, decisions)
+            if not growth.try_fuse(node, consumer=True):
+                fused[root] = False
+                continue
+            growths[root] = growth
+        else:
+            growth.try_fuse(node, consumer=True)
 
 
 def function_blocks(module: ModuleOp):
