@@ -336,6 +336,34 @@ def pools_a_convolution(ecg: Ecg, nodes: Sequence[int]) -> bool:
     return prologue <= ancestors and all(_elementwise(op) for op in prologue)
 
 
+def reads_a_convolution_pool(ecg: Ecg, nodes: Sequence[int]) -> bool:
+    """Does an op of `nodes` read the result of a pooling of `nodes` that pools a dense
+    convolution's element-wise chain? Such a pooling is kept for its convolution's
+    kernel (step 6), which ends there: a pooling kernel takes no epilogue."""
+    ops = {ecg.ops[i] for i in nodes}
+    for op in ops:
+        if isinstance(op, POOLING) and _pools_a_chain(op) and any(
+                use.operation in ops for use in op.results[0].uses):
+            return True
+    return False
+
+
+def _pools_a_chain(pool: Operation) -> bool:
+    """Is `pool`'s input a dense f32 convolution's result, possibly through element-wise
+    ops whose results (but the last) have one use?"""
+    value, last = pool.operands[0], True
+    while isinstance(value.owner, Operation) and _elementwise(value.owner):
+        if not last and not value.has_one_use():
+            return False
+        value, last = value.owner.operands[0], False
+    conv = value.owner
+    if not isinstance(conv, nn.Conv2dOp) or not (last or value.has_one_use()):
+        return False
+    weight = conv.weight.type
+    return isinstance(weight, TensorType) and isinstance(weight.encoding, NoneAttr) and \
+        isinstance(weight.get_element_type(), Float32Type)
+
+
 def _elementwise(op: Operation) -> bool:
     return isinstance(op, (*nn.UNARY_OPS, *nn.BINARY_OPS, nn.BatchNormOp))
 
@@ -384,12 +412,15 @@ class _Growth:
         if kind is None or self.fused[node]:
             return False
         cell = lookup(self.mapping, kind) if consumer else lookup(kind, self.mapping)
-        if pools_a_convolution(ecg, [*self.nodes, node]):
+        merged = [*self.nodes, node]
+        if pools_a_convolution(ecg, merged):
             if cell.colour is Colour.RED:
                 cell = CONV_POOL
             outcome = self.judge(node, cell.colour)
-        elif pools_a_convolution(ecg, self.nodes):
-            outcome = Outcome.POOLED  # the group ends at its convolution's pooling
+        elif cell.colour is Colour.RED:
+            outcome = Outcome.RED
+        elif pools_a_convolution(ecg, self.nodes) or reads_a_convolution_pool(ecg, merged):
+            outcome = Outcome.POOLED  # a convolution's pooling ends its group
         else:
             outcome = self.judge(node, cell.colour)
         self.decisions.append(Decision(ecg.ops[self.seed], ecg.ops[node], cell.colour,
