@@ -21,6 +21,7 @@ from xdsl.utils.exceptions import DiagnosticException, VerifyException
 from sparsec.dialects import nn
 from sparsec.dialects.nn.builder import FunctionBuilder
 from sparsec.interpreters import interpret
+from sparsec.lowering.target import get_target
 from sparsec.runtime.compiled import compile as jit_compile
 from sparsec.transforms.fusion import fuse
 
@@ -29,9 +30,18 @@ RTOL = ATOL = 1e-4
 
 @pytest.fixture(autouse=True, scope="module")
 def private_cache(tmp_path_factory):
+    """A private cache, verified IR, and no minimum work for threads: these small
+    kernels run split over the team when threads=2 (the race the pool epilogue must
+    avoid needs two threads on one kernel)."""
+    from sparsec.lowering import nn_to_loops
+    from sparsec.lowering.kernels import elementwise, pooling, reductions
+
     patch = pytest.MonkeyPatch()
     patch.setenv("SPARSEC_CACHE_DIR", str(tmp_path_factory.mktemp("jit-cache")))
     patch.setenv("SPARSEC_VERIFY", "1")
+    patch.setattr(nn_to_loops, "PARALLEL_MIN_WORK", 0)
+    for module in (elementwise, pooling, reductions):
+        patch.setattr(module, "PARALLEL_MIN_ELEMENTS", 0)
     yield
     patch.undo()
 
@@ -40,7 +50,7 @@ def private_cache(tmp_path_factory):
 def cases(draw):
     depthwise = draw(st.booleans())
     c_in = draw(st.integers(1, 6))
-    c_out = c_in if depthwise else draw(st.integers(1, 9))
+    c_out = c_in if depthwise else draw(st.integers(1, 17))
     h, w = draw(st.integers(3, 12)), draw(st.integers(3, 17))
     k = draw(st.sampled_from([1, 3]))
     stride = draw(st.integers(1, 2))
@@ -119,3 +129,8 @@ def test_conv_with_its_pooling_in_one_kernel_matches_the_interpreter(case):
     groups = [g for g in compiled.fusion_summary["groups"]
               if any("pool" in op for op in g["ops"])]
     assert len(groups) == 1 and len(groups[0]["kernels"]) == 1, groups
+    (kernel,) = [k for k in compiled.kernels if k["name"] == groups[0]["kernels"][0]]
+    assert kernel["tiles"] >= 1
+    rows = get_target("host").gemm_block[0]  # channels per GEMM row block
+    if case["threads"] == 2 and case["c_out"] > (1 if case["depthwise"] else rows):
+        assert kernel["tiles"] > 1  # whole channels (blocks of them) split over threads

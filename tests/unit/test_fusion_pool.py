@@ -18,9 +18,17 @@ SHAPE = (1, 4, 6, 6)
 
 @pytest.fixture(autouse=True, scope="module")
 def private_cache(tmp_path_factory):
+    """A private cache, verified IR, and no minimum work for threads (these small
+    kernels run split over the team when threads=2)."""
+    from sparsec.lowering import nn_to_loops
+    from sparsec.lowering.kernels import elementwise, pooling, reductions
+
     patch = pytest.MonkeyPatch()
     patch.setenv("SPARSEC_CACHE_DIR", str(tmp_path_factory.mktemp("jit-cache")))
     patch.setenv("SPARSEC_VERIFY", "1")
+    patch.setattr(nn_to_loops, "PARALLEL_MIN_WORK", 0)
+    for module in (elementwise, pooling, reductions):
+        patch.setattr(module, "PARALLEL_MIN_ELEMENTS", 0)
     yield
     patch.undo()
 
@@ -138,7 +146,7 @@ def test_a_pool_after_the_group_ends_it():
 
 def models():
     f = Fn((1, 3, 11, 13))
-    vgg = f.module(max_pool(f, f(nn.ReluOp(conv(f, f.args[0], cout=8)))))
+    vgg = f.module(max_pool(f, f(nn.ReluOp(conv(f, f.args[0], cout=20)))))
     f = Fn((1, 6, 9, 10))
     c = 6
     s = f(nn.SiluOp(conv(f, f.args[0], groups=c)))
@@ -164,3 +172,5 @@ def test_each_pooled_group_is_one_kernel_and_matches_the_interpreter(name, threa
     groups = compiled.fusion_summary["groups"]
     pooled = [g for g in groups if any("pool" in op for op in g["ops"])]
     assert len(pooled) == 1 and len(pooled[0]["kernels"]) == 1, groups
+    (kernel,) = [k for k in compiled.kernels if k["name"] == pooled[0]["kernels"][0]]
+    assert threads == 1 or kernel["tiles"] > 1  # 20 or 6 channels: tiles for the threads

@@ -402,6 +402,9 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     sums = E.alloca(chunk * chunk_blocks * mr * nr) if blocks > 1 else None
     iota = E.iota(lanes, I32)
     vec_i32 = VectorType(I32, [lanes])
+    # the pool epilogue's buffers and scratch plane (its arguments come before the tile
+    # range, which must be the kernel's last)
+    pooled = plane_pool(k, pool) if pool is not None else None
     lo, hi = k.tile_range(tiles)
 
     def column(panel: Index, v: Index) -> Column:
@@ -416,7 +419,6 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
         offset = E.iadd(E.imul(out_row, ow), ow0)
         return Column(offset, None if full_vectors else mask, full, [out_row, ow0])
 
-    pooled = plane_pool(k, pool) if pool is not None else None
     with E.loop(lo, hi) as tile:
         t = tile.iv
         row_chunk = E.irem(t, row_chunks)
