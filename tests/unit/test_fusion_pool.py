@@ -174,3 +174,23 @@ def test_each_pooled_group_is_one_kernel_and_matches_the_interpreter(name, threa
     assert len(pooled) == 1 and len(pooled[0]["kernels"]) == 1, groups
     (kernel,) = [k for k in compiled.kernels if k["name"] == pooled[0]["kernels"][0]]
     assert threads == 1 or kernel["tiles"] > 1  # 20 or 6 channels: tiles for the threads
+
+
+def test_sparsified_after_fuse_the_group_splits_and_matches():
+    """sparsify after fuse (`compile(passes=..., sparsity=...)`): the group was planned
+    with a dense conv; the sparse kernel takes no pool epilogue, so the generator splits
+    the group into the sparse conv's kernel and the pooling's, and says so."""
+    import sparsec
+    from sparsec.lowering.pipelines import run_spec
+
+    f = Fn((1, 8, 9, 10))
+    module = f.module(max_pool(f, f(nn.ReluOp(conv(f, f.args[0], cout=16)))))
+    fuse(module)
+    run_spec(module, "sparsify{scheme=bcr block=4x4 rate=0.5}")
+    x = np.random.default_rng(0).standard_normal((1, 8, 9, 10)).astype(np.float32)
+    expected = interpret(module, x)[0]
+    compiled = sparsec.compile(module)
+    np.testing.assert_allclose(compiled(x), expected, rtol=1e-4,
+                               atol=1e-4 * max(1.0, float(np.abs(expected).max())))
+    (group,) = compiled.fusion_summary["groups"]
+    assert len(group["kernels"]) == 2, group

@@ -10,6 +10,10 @@ cell holds the mapping type of the fused operator and a colour (papers.md §1.3)
 The table is the paper's, rebuilt from its prose and its count of 23 code-generation
 rules (one per green or yellow cell): 13 green, 10 yellow, 2 red.
 
+One documented deviation [OURS], by operator rather than by type: `CONV_POOL`, a pooling
+of a dense convolution's element-wise chain fuses into the convolution (green), inside
+the red Many-to-Many -> Many-to-Many cell; DNNFusion's Table 5 counts imply it.
+
 Two orders of mapping types exist and must not be confused:
 
   FUSION_ORDER (used here): One-to-One < Shuffle < Reorganize < One-to-Many < Many-to-Many.
