@@ -134,11 +134,12 @@ def _prologue(op: Operation, graph, uses: Counter[SSAValue],
               allowed: Callable[[Operation, Operation], bool]) -> list[Operation]:
     """The element-wise ops of `op`'s group that `op` applies to its input as it reads
     it: a convolution while packing its im2col panels (`gemm.prologue_supported`), a
-    layer_norm in its row loops, a window pooling while copying its padded plane. A chain p1 -> ... -> pm -> op where each link's value
-    has the input's shape, is used once, is no output, and its producer is an
-    element-wise op of the same group whose operands the reading loop can index. From
-    op's input the chain walks back through the first operand of each link that
-    qualifies; p1 reads all of its operands."""
+    layer_norm in its row loops, a window pooling while copying its padded plane (when
+    no convolution of its group takes it as a pool epilogue). A chain p1 -> ... -> pm
+    -> op where each link's value has the input's shape, is used once, is no output, and
+    its producer is an element-wise op of the same group whose operands the reading loop
+    can index. From op's input the chain walks back through the first operand of each
+    link that qualifies; p1 reads all of its operands."""
     from .sparse import is_sparse
 
     if is_sparse(op):  # the sparse kernels read their input as it is: no prologue

@@ -238,9 +238,9 @@ def register_need(ecg: Ecg, nodes: Sequence[int], budget: Budget) -> int:
     Each operator is evaluated as a chain of two-operand instructions, its most
     demanding operand first: need = max(l1, l2 + 1, ..., ln + 1) over its operands'
     needs sorted l1 >= l2 >= ...; an operand from outside the group needs 1. A
-    Many-to-Many operator adds its accumulator tile, except a pooling: it runs after
-    its producer's tile is stored (a pool epilogue) and needs 2, its input and its window. A value used twice inside the group
-    stays live in between: +1 for each."""
+    Many-to-Many operator adds its accumulator tile, except a pooling: it runs after its
+    producer's tile is stored (a pool epilogue) and needs 2, its input and its window. A
+    value used twice inside the group stays live in between: +1 for each."""
     inside = {ecg.ops[i]: i for i in nodes}
     need: dict[int, int] = {}
     shared = 0
@@ -480,7 +480,7 @@ def plan_block(ecg: Ecg, budget: Budget = DEFAULT_BUDGET, oracle: CostOracle | N
 def _pool_convolutions(ecg: Ecg, partition: _Partition, budget: Budget,
                        oracle: CostOracle | None, fused: list[bool],
                        decisions: list[Decision], growths: dict[int, _Growth]) -> None:
-    """Step 4 [OURS]: a pooling still unfused after Listing 1 whose input a convolution
+    """Step 6 [OURS]: a pooling still unfused after Listing 1 whose input a convolution
     produces directly (VGG's conv -> max_pool, once `algebraic` has moved the relu after
     the pool) is reached from no One-to-One seed. It is offered to its convolution's
     group, or to the convolution alone as a new group seeded there, with the same

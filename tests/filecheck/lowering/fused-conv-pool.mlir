@@ -18,9 +18,9 @@ func.func @main(%x: tensor<1x4x6x6xf32>) -> tensor<1x4x3x3xf32> {
 // CHECK:      \22groups\22:[{\22name\22:\22fused_0\22,\22mapping\22:\22many-to-many\22,\22ops\22:[\22nn.conv2d\22,\22nn.relu\22,\22nn.max_pool2d\22],\22kernels\22:[\22conv2d_relu_max_pool2d_0\22]}],\22layers_before\22:3,\22layers_after\22:1
 // CHECK:      func.func @main(%x: memref<144xf32>, %output0: memref<36xf32>, %weights: memref<{{[0-9]+}}xi8>, %arena: memref<576xi8>)
 // CHECK:        %[[CONV:.*]] = memref.view %arena[%{{.*}}][] : memref<576xi8> to memref<144xf32>
-// CHECK:        func.call @conv2d_relu_max_pool2d_0(%{{.*}}, %x, %[[CONV]], %{{.*}}, %{{.*}}, %{{.*}}, %output0)
+// CHECK:        func.call @conv2d_relu_max_pool2d_0(%{{.*}}, %x, %[[CONV]], %{{.*}}, %output0, %{{.*}}, %{{.*}})
 // CHECK-NEXT:   func.return
-// CHECK:      func.func private @conv2d_relu_max_pool2d_0(%{{.*}}: memref<144xf32> {llvm.noalias}, %{{.*}}: memref<144xf32> {llvm.noalias}, %[[Y:.*]]: memref<144xf32> {llvm.noalias}, %{{.*}}: memref<4xf32> {llvm.noalias}, %[[LO:.*]]: index, %[[HI:.*]]: index, %[[OUT:.*]]: memref<36xf32> {llvm.noalias})
+// CHECK:      func.func private @conv2d_relu_max_pool2d_0(%{{.*}}: memref<144xf32> {llvm.noalias}, %{{.*}}: memref<144xf32> {llvm.noalias}, %[[Y:.*]]: memref<144xf32> {llvm.noalias}, %{{.*}}: memref<4xf32> {llvm.noalias}, %[[OUT:.*]]: memref<36xf32> {llvm.noalias}, %[[LO:.*]]: index, %[[HI:.*]]: index)
 // The tiles: whole output channels (threads share them; none pools another's plane).
 // CHECK:        scf.for %[[TILE:.*]] = %[[LO]] to %[[HI]] step
 // The micro-kernel, then bias and relu in registers and one store of the conv's value.
