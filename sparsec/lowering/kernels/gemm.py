@@ -346,10 +346,11 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     kc = block_channels * taps
     chunk = max(1, min(panels, SCRATCH_BYTES // (kc * nr * 4)))
     chunks = ceil_div(panels, chunk)
-    split_panels = chunks if pool is None else 1  # a pooling tile takes every panel
+    # A pooling tile takes every panel, so each of its row chunks packs every panel
+    # again: split rows only as far as the threads need (one chunk on one thread).
+    split_panels, target = (chunks, 4 * k.threads) if pool is None else (1, k.threads)
     row_chunks = 1
-    while (n * groups * split_panels * row_chunks < 4 * k.threads
-           and row_chunks < row_blocks):
+    while n * groups * split_panels * row_chunks < target and row_chunks < row_blocks:
         row_chunks *= 2
     chunk_blocks = ceil_div(row_blocks, row_chunks)
     if blocks > 1:
