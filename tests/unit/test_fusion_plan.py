@@ -387,3 +387,16 @@ def test_fuse_is_idempotent_on_figure_3():
     text = print_module(module)
     fuse(module)
     assert print_module(module) == text
+
+
+def test_element_wise_input_of_a_linear_joins_the_producer_instead():
+    """linear -> relu -> linear: relu seeds; the second linear would take it as a
+    prologue, which the GEMM kernel cannot apply (the group would be two kernels), so
+    relu joins the first linear as its epilogue."""
+    f = Fn((2, 8))
+    x = f(nn.LinearOp(f.args[0], f.const((8, 8), 0.1)))
+    module = f.module(f(nn.LinearOp(f(nn.ReluOp(x)), f.const((8, 8), 0.1))))
+    plan = plan_of(module)
+    assert names(plan) == [["linear", "relu"]]
+    assert outcomes(plan, "nn.linear") == [(Colour.GREEN, Outcome.PROLOGUE),
+                                           (Colour.GREEN, Outcome.FUSED)]

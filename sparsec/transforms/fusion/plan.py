@@ -21,6 +21,10 @@
 6. [OURS] A pooling that no group reached and whose input is a convolution's result is
    offered to the convolution's group (or the convolution alone): `table.CONV_POOL`.
 
+Groups the code generator would split are not formed [OURS]: nothing joins a group after
+a convolution's pooling (`pools_a_convolution`), and no element-wise op joins the group
+of the matrix product that reads it (`feeds_a_matrix_product`).
+
 Where the paper is silent [OURS]: the group's type, not the neighbour op's, decides the
 cell (Figure 3 rejects GEMM against the block's Many-to-Many type); growth only takes
 unfused operators; Step 3 starts from the seed only, as in Listing 1; convexity is
@@ -98,6 +102,7 @@ class Outcome(enum.Enum):
     BUDGET = "over budget"
     CYCLE = "would create a cycle"
     POOLED = "after a convolution's pooling"
+    PROLOGUE = "element-wise input of a matrix product"
 
 
 @dataclass(frozen=True)
@@ -364,6 +369,19 @@ def _pools_a_chain(pool: Operation) -> bool:
         isinstance(weight.get_element_type(), Float32Type)
 
 
+def feeds_a_matrix_product(ecg: Ecg, nodes: Sequence[int]) -> bool:
+    """Does an element-wise op of `nodes` compute an operand of an nn.linear / nn.matmul
+    of `nodes`? [OURS] The GEMM kernel reads its operands in place (or packs B from
+    memory) and applies no prologue, so such a group is always split by the code
+    generator into the element-wise kernel and the product's: a group only in name.
+    The element-wise op can instead join the producer before it as its epilogue
+    (VGG-16's linear -> relu -> linear, BERT's linear -> gelu -> linear)."""
+    ops = {ecg.ops[i] for i in nodes}
+    return any(isinstance(op, nn.LinearOp | nn.MatmulOp) and any(
+        v.owner in ops and _elementwise(v.owner) for v in op.operands)  # type: ignore[arg-type]
+        for op in ops)
+
+
 def _elementwise(op: Operation) -> bool:
     return isinstance(op, (*nn.UNARY_OPS, *nn.BINARY_OPS, nn.BatchNormOp))
 
@@ -421,6 +439,8 @@ class _Growth:
             outcome = Outcome.RED
         elif pools_a_convolution(ecg, self.nodes) or reads_a_convolution_pool(ecg, merged):
             outcome = Outcome.POOLED  # a convolution's pooling ends its group
+        elif feeds_a_matrix_product(ecg, merged):
+            outcome = Outcome.PROLOGUE
         else:
             outcome = self.judge(node, cell.colour)
         self.decisions.append(Decision(ecg.ops[self.seed], ecg.ops[node], cell.colour,
