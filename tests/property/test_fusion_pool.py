@@ -1,12 +1,13 @@
 """A pooling fused into its convolution's kernel (`table.CONV_POOL`, the pool epilogue of
 `lowering/kernels/pooling.plane_pool`) computes what the interpreter computes.
 
-Each example draws a dense or depthwise convolution (kernel, stride, padding, channels,
-odd sizes), an element-wise epilogue (none, relu, batch_norm + silu), a pooling (max or
-average with kernel, stride, padding, ceil_mode, count_include_pad; adaptive average:
-global, even bins, uneven bins), whether the pooled value is also used after the pool
-(squeeze-excite, or an output: the group has two outputs), and 1 or 2 threads. The plan must make the convolution and
-its pooling one group and the code generator one kernel of it.
+Each example draws a dense, grouped or depthwise convolution (kernel, stride, padding,
+channels, odd sizes), an element-wise epilogue (none, relu, batch_norm + silu), a
+pooling (max or average with kernel, stride, padding, ceil_mode, count_include_pad;
+adaptive average: global, even bins, uneven bins), whether the pooled value is also used
+after the pool (squeeze-excite, or an output: the group has two outputs), and 1 or 2
+threads. The plan must make the convolution and its pooling one group and the code
+generator one kernel of it.
 
 Tolerance as tests/property/test_jit_vs_interpreter.py: |jit - interpreter| <= 1e-4 *
 max(1, max|interpreter|) plus rtol 1e-4 (sums in a different order).
@@ -49,8 +50,9 @@ def private_cache(tmp_path_factory):
 @st.composite
 def cases(draw):
     depthwise = draw(st.booleans())
-    c_in = draw(st.integers(1, 6))
-    c_out = c_in if depthwise else draw(st.integers(1, 17))
+    groups = 1 if depthwise else draw(st.sampled_from([1, 1, 2]))  # grouped: GEMM per group
+    c_in = draw(st.integers(1, 6)) * groups
+    c_out = c_in if depthwise else draw(st.integers(1, 17)) * groups
     h, w = draw(st.integers(3, 12)), draw(st.integers(3, 17))
     k = draw(st.sampled_from([1, 3]))
     stride = draw(st.integers(1, 2))
@@ -64,7 +66,7 @@ def cases(draw):
         params = {"kernel": pk, "stride": (draw(st.integers(1, 3)), draw(st.integers(1, 3))),
                   "padding": (draw(st.integers(0, pk[0] // 2)), draw(st.integers(0, pk[1] // 2))),
                   "ceil_mode": draw(st.booleans()), "count_include_pad": draw(st.booleans())}
-    return dict(depthwise=depthwise, c_in=c_in, c_out=c_out, h=h, w=w, k=k, stride=stride,
+    return dict(depthwise=depthwise, groups=groups, c_in=c_in, c_out=c_out, h=h, w=w, k=k, stride=stride,
                 pad=pad, epilogue=epilogue, pool=pool, params=params,
                 second_user=draw(st.booleans()), threads=draw(st.integers(1, 2)),
                 seed=draw(st.integers(0, 2**16)))
@@ -72,7 +74,7 @@ def cases(draw):
 
 def build(case):
     f = FunctionBuilder((1, case["c_in"], case["h"], case["w"]), seed=case["seed"])
-    groups = case["c_in"] if case["depthwise"] else 1
+    groups = case["c_in"] if case["depthwise"] else case["groups"]
     k = case["k"]
     y = f(nn.Conv2dOp(f.args[0], f.uniform((case["c_out"], case["c_in"] // groups, k, k)),
                       f.uniform((case["c_out"],)), stride=(case["stride"],) * 2,
