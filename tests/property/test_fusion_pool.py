@@ -4,10 +4,10 @@
 Each example draws a dense, grouped or depthwise convolution (kernel, stride, padding,
 channels, odd sizes), an element-wise epilogue (none, relu, batch_norm + silu), a
 pooling (max or average with kernel, stride, padding, ceil_mode, count_include_pad;
-adaptive average: global, even bins, uneven bins), whether the pooled value is also used
-after the pool (squeeze-excite, or an output: the group has two outputs), and 1 or 2
-threads. The plan must make the convolution and its pooling one group and the code
-generator one kernel of it.
+adaptive average: global, even bins, uneven bins), whether the pooling's input is also
+used after the pool (squeeze-excite, or an output: the group has two outputs), and 1 or
+2 threads (with no minimum work, so the kernel really is split over both). The plan must
+make the convolution and its pooling one group and the code generator one kernel of it.
 
 Tolerance as tests/property/test_jit_vs_interpreter.py: |jit - interpreter| <= 1e-4 *
 max(1, max|interpreter|) plus rtol 1e-4 (sums in a different order).
