@@ -22,8 +22,9 @@
    offered to the convolution's group (or the convolution alone): `table.CONV_POOL`.
 
 Groups the code generator would split are not formed [OURS]: nothing joins a group after
-a convolution's pooling (`pools_a_convolution`), and no element-wise op joins the group
-of the matrix product that reads it (`feeds_a_matrix_product`).
+a convolution's pooling (`pools_a_convolution`), no element-wise op joins the group of
+the matrix product that reads it (`feeds_a_matrix_product`), and a convolution does not
+take a prologue whose value has other users (`prologue_also_used_outside`).
 
 Where the paper is silent [OURS]: the group's type, not the neighbour op's, decides the
 cell (Figure 3 rejects GEMM against the block's Many-to-Many type); growth only takes
@@ -102,7 +103,7 @@ class Outcome(enum.Enum):
     BUDGET = "over budget"
     CYCLE = "would create a cycle"
     POOLED = "after a convolution's pooling"
-    PROLOGUE = "element-wise input of a matrix product"
+    PROLOGUE = "a prologue the kernel cannot apply"
 
 
 @dataclass(frozen=True)
@@ -369,6 +370,23 @@ def _pools_a_chain(pool: Operation) -> bool:
         isinstance(weight.get_element_type(), Float32Type)
 
 
+def prologue_also_used_outside(ecg: Ecg, nodes: Sequence[int]) -> bool:
+    """Does a convolution of `nodes` read, directly or through element-wise ops of
+    `nodes`, an element-wise value of `nodes` that has other users? [OURS] The
+    convolution applies its prologue while packing its input and stores nothing of it,
+    so such a value needs a kernel of its own: the group would be split."""
+    ops = {ecg.ops[i] for i in nodes}
+    for op in ops:
+        if not isinstance(op, nn.Conv2dOp):
+            continue
+        value = op.operands[0]
+        while value.owner in ops and _elementwise(value.owner):  # type: ignore[arg-type]
+            if not value.has_one_use():
+                return True
+            value = value.owner.operands[0]  # type: ignore[union-attr]
+    return False
+
+
 def feeds_a_matrix_product(ecg: Ecg, nodes: Sequence[int]) -> bool:
     """Does an element-wise op of `nodes` compute an operand of an nn.linear / nn.matmul
     of `nodes`? [OURS] The GEMM kernel reads its operands in place (or packs B from
@@ -439,7 +457,7 @@ class _Growth:
             outcome = Outcome.RED
         elif pools_a_convolution(ecg, self.nodes) or reads_a_convolution_pool(ecg, merged):
             outcome = Outcome.POOLED  # a convolution's pooling ends its group
-        elif feeds_a_matrix_product(ecg, merged):
+        elif feeds_a_matrix_product(ecg, merged) or prologue_also_used_outside(ecg, merged):
             outcome = Outcome.PROLOGUE
         else:
             outcome = self.judge(node, cell.colour)
