@@ -317,7 +317,9 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     tile = (image, group, row chunk) loops over every panel chunk, so when its last
     panel is stored, planes c in [g*rows + first_block*mr, g*rows + min(last_block*mr,
     rows)) of y are complete and the tile pools exactly those, y[image, c] -> pooled
-    [image, c], read back while in cache. No other tile writes those pooled planes."""
+    [image, c] (from cache when the tile is small; rows are split only as far as the
+    threads need, since every row chunk packs every panel again). No other tile writes
+    those pooled planes."""
     E = k.E
     lanes = k.lanes
     n, c_in, h, w = shape(op.input)
