@@ -238,7 +238,7 @@ class KernelPlan:
     """Concats this kernel's store realises: it writes into its slice of their buffer."""
     pool: Operation | None = None
     """A pooling of `result` the kernel also computes (a convolution's pool epilogue):
-    `result` is still stored, then pooled plane by plane while it is in cache."""
+    `result` is still stored, then pooled plane by plane (`pooling.plane_pool`)."""
 
     @property
     def ops(self) -> list[Operation]:
