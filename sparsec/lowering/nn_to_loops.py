@@ -248,9 +248,10 @@ def plan_storage(graph: Graph, kernels: list[KernelPlan],
     first: dict[SSAValue, int] = {}
     last: dict[SSAValue, int] = {}
     for position, plan in enumerate(kernels):
-        base = find(plan.result)
-        first.setdefault(base, position)
-        last[base] = max(last.get(base, position), position)
+        for value in plan.written:
+            base = find(value)
+            first.setdefault(base, position)
+            last[base] = max(last.get(base, position), position)
         for op in plan.ops:
             for operand in op.operands:
                 base = find(graph.resolve(operand))
@@ -282,8 +283,8 @@ def _kernel_bytes(plan: KernelPlan | CopyPlan, graph: Graph) -> int:
     if isinstance(plan, CopyPlan):
         return 2 * nbytes(plan.value)
     touched = {graph.resolve(v) for op in plan.ops for v in op.operands}
-    inner = {op.results[0] for op in plan.ops[:-1]}
-    return sum(nbytes(v) for v in touched - inner) + nbytes(plan.result)
+    inner = {op.results[0] for op in plan.ops[:-1]} | set(plan.written)
+    return sum(nbytes(v) for v in touched - inner) + sum(nbytes(v) for v in plan.written)
 
 
 def lower_module(module: ModuleOp, target: Target, threads: int = 1,

@@ -1,6 +1,6 @@
 """The on-disk compile cache: object code, ABI and packed weights, keyed by a content
 hash of the module (IR text and weight bytes), the pass pipeline, the target, and the
-versions of sparsec's code generator, xDSL and LLVM.
+versions of sparsec's code generator and passes, xDSL and LLVM.
 
 Location: $SPARSEC_CACHE_DIR, else ~/.cache/sparsec/jit: one folder per key (object
 code, ABI, the name of its weights file) and weights/<sha256>.npy, shared. Entries are
@@ -34,7 +34,9 @@ def cache_dir() -> Path:
 @cache
 def code_version() -> str:
     """Versions of everything that shapes the machine code, plus a hash of sparsec's own
-    lowering and runtime sources (so editing the code generator invalidates entries)."""
+    lowering, runtime, dialect and transform sources (so editing the code generator, or
+    a pass that `compile(passes=...)` runs, such as the fusion planner, invalidates
+    entries)."""
     import llvmlite
     import xdsl
 
@@ -42,7 +44,7 @@ def code_version() -> str:
 
     digest = hashlib.sha256()
     package = Path(sparsec.__file__).parent
-    for folder in ("lowering", "runtime", "dialects"):
+    for folder in ("lowering", "runtime", "dialects", "transforms"):
         for path in sorted((package / folder).rglob("*.py")):
             digest.update(path.read_bytes())
     return f"sparsec {sparsec.__version__} xdsl {xdsl.__version__} " \

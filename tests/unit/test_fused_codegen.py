@@ -109,20 +109,34 @@ def test_a_two_input_prologue_head():
 
 
 def test_a_split_group_is_recorded_and_reported():
-    """relu's result is also returned, so it is stored and the convolution reads it: the
-    group {batch_norm, relu, conv2d} becomes two kernels, and the report says so."""
-    f = Fn((1, 3, 6, 6))
-    r = f(nn.ReluOp(f.bn(f.args[0])))
-    module = fused(f.module(r, f.conv(r, 2)))
+    """{conv2d, relu, max_pool2d} planned dense, then sparsified: the sparse kernel takes
+    no pool epilogue, so the group becomes two kernels, and the report says so. (The
+    planner forms no group it knows the generator would split.)"""
+    from sparsec.lowering.pipelines import run_spec
+
+    f = Fn((1, 8, 6, 6))
+    module = fused(f.module(f(nn.MaxPool2dOp(f(nn.ReluOp(f.conv(f.args[0], 8))), (2, 2)))))
+    run_spec(module, "sparsify{scheme=bcr block=4x4 rate=0.5}")
     compiled = run(module)
     (group,) = compiled.fusion_summary["groups"]
-    assert group["ops"] == ["nn.batch_norm", "nn.relu", "nn.conv2d"]
+    assert group["ops"] == ["nn.conv2d", "nn.relu", "nn.max_pool2d"]
     assert len(group["kernels"]) == 2
     out = io.StringIO()
     compiled.report(runs=1, file=out)
     assert "fusion: plan" in out.getvalue()
     assert "split into 2 kernels" in out.getvalue()
     assert "layers: 3 -> 1" in out.getvalue()
+
+
+def test_a_returned_prologue_value_keeps_the_convolution_out():
+    """relu's result is also returned: the convolution could not apply it as a prologue
+    (it stores nothing of its input), so it stays out of {batch_norm, relu}'s group."""
+    f = Fn((1, 3, 6, 6))
+    r = f(nn.ReluOp(f.bn(f.args[0])))
+    compiled = run(fused(f.module(r, f.conv(r, 2))))
+    (group,) = compiled.fusion_summary["groups"]
+    assert group["ops"] == ["nn.batch_norm", "nn.relu"]
+    assert len(group["kernels"]) == 1
 
 
 @pytest.mark.parametrize("stride", [1, 2])

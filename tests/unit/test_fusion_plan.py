@@ -198,15 +198,18 @@ def test_whole_decomposed_layer_norm_splits_where_the_table_says():
 
 
 def test_residual_diamond_that_would_close_a_cycle_is_split():
-    """relu feeds conv1 and, around conv1 -> conv2, the add. {relu, conv1, add} would both
-    feed conv2 and consume it: the add is refused and seeds its own group."""
+    """relu feeds conv1 and, around conv1 -> conv2, the add. {relu, add} would both feed
+    conv2 (through conv1) and consume it: the add is refused and seeds its own group.
+    (relu cannot be conv1's prologue either: its value is also the add's operand, and
+    the convolution's packing loop stores nothing.)"""
     f = Fn(SHAPE)
     (x,) = f.args
     a = f(nn.ReluOp(x))
     c2 = conv(f, conv(f, a))
     module = f.module(f(nn.AddOp(a, c2)))
     plan = plan_of(module)
-    assert names(plan) == [["relu", "conv2d"], ["conv2d", "add"]]
+    assert names(plan) == [["conv2d", "add"]]
+    assert (Colour.GREEN, Outcome.PROLOGUE) in outcomes(plan, "nn.conv2d")
     assert (Colour.GREEN, Outcome.CYCLE) in outcomes(plan, "nn.add")
     check_fuse_preserves_semantics(module, *random_inputs(module))
 
@@ -387,3 +390,16 @@ def test_fuse_is_idempotent_on_figure_3():
     text = print_module(module)
     fuse(module)
     assert print_module(module) == text
+
+
+def test_element_wise_input_of_a_linear_joins_the_producer_instead():
+    """linear -> relu -> linear: relu seeds; the second linear would take it as a
+    prologue, which the GEMM kernel cannot apply (the group would be two kernels), so
+    relu joins the first linear as its epilogue."""
+    f = Fn((2, 8))
+    x = f(nn.LinearOp(f.args[0], f.const((8, 8), 0.1)))
+    module = f.module(f(nn.LinearOp(f(nn.ReluOp(x)), f.const((8, 8), 0.1))))
+    plan = plan_of(module)
+    assert names(plan) == [["linear", "relu"]]
+    assert outcomes(plan, "nn.linear") == [(Colour.GREEN, Outcome.PROLOGUE),
+                                           (Colour.GREEN, Outcome.FUSED)]

@@ -3,7 +3,14 @@
 import pytest
 
 from sparsec.dialects.nn import MappingType
-from sparsec.transforms.fusion.table import FUSION_ORDER, TABLE_3, Colour, fused_max, lookup
+from sparsec.transforms.fusion.table import (
+    CONV_POOL,
+    FUSION_ORDER,
+    TABLE_3,
+    Colour,
+    fused_max,
+    lookup,
+)
 
 O2O = MappingType.ONE_TO_ONE
 O2M = MappingType.ONE_TO_MANY
@@ -67,3 +74,10 @@ def test_fusion_order_differs_from_footnote_1_order():
     footnote_1 = sorted(MappingType, key=lambda m: m.complexity)
     assert footnote_1 == [O2O, REORG, SHUF, O2M, M2M]
     assert lookup(SHUF, REORG).fused is REORG and lookup(REORG, SHUF).fused is REORG
+
+
+def test_the_conv_pool_deviation_is_green_many_to_many():
+    """Our one deviation (table.CONV_POOL): a convolution's pooling fuses, green, into a
+    Many-to-Many group; the type cell it overrides stays red for every other pair."""
+    assert CONV_POOL.colour is G and CONV_POOL.fused is M2M
+    assert lookup(M2M, M2M).colour is R and lookup(M2M, M2M).fused is None

@@ -76,13 +76,15 @@ def imported(name: str):
     ("mobilenet_v2", {"passes": "algebraic,fuse"}),
     ("mobilenet_v2", {"fusion": False}),
     ("efficientnet_b0", {"passes": "algebraic,fuse"}),
+    ("vgg16", {"passes": "algebraic,fuse", "threads": 2}),
     ("small_encoder", {"passes": "algebraic,fuse"}),
     ("small_encoder", {"fusion": False}),
 ], ids=["mobilenet_v2-fused", "mobilenet_v2-unfused", "efficientnet_b0-fused",
-        "encoder-fused", "encoder-unfused"])
+        "vgg16-fused-2-threads", "encoder-fused", "encoder-unfused"])
 def test_fused_and_unfused_pipelines_match_pytorch(name, options):
     """DNNFusion's plan driving the kernels (prologues into depthwise and 1x1
-    convolutions, folded transposes, add+layer_norm), and fusion off."""
+    convolutions, folded transposes, add+layer_norm, poolings as their convolution's pool
+    epilogue: one kernel per such group), and fusion off."""
     module, model, x = imported(name)
     with torch.inference_mode():
         expected = model(x).numpy()
@@ -95,3 +97,8 @@ def test_fused_and_unfused_pipelines_match_pytorch(name, options):
     if summary["mode"] == "plan":
         assert summary["layers_after"] < summary["layers_before"]
         assert len(compiled.kernels) < summary["layers_before"]
+        pooled = [g for g in summary["groups"] if "nn.conv2d" in g["ops"]
+                  and any("pool" in op for op in g["ops"])]
+        assert all(len(g["kernels"]) == 1 for g in pooled), pooled
+        expected_pools = {"efficientnet_b0": 17, "vgg16": 5, "mobilenet_v2": 1}.get(name, 0)
+        assert len(pooled) == expected_pools

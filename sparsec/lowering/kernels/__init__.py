@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+from xdsl.dialects.builtin import Float32Type
 from xdsl.ir import Operation, SSAValue
 
 from sparsec.dialects import nn
@@ -68,11 +69,11 @@ def _emitters() -> dict[type[Operation], Callable[[Kernel, KernelPlan], None]]:
     for kind in (*nn.UNARY_OPS, *nn.BINARY_OPS, nn.BatchNormOp):
         table[kind] = lambda k, plan: emit_elementwise(k, plan.op, plan.epilogue)
     table[nn.Conv2dOp] = lambda k, plan: _gemm().emit_conv2d(k, plan.op, plan.epilogue,
-                                                             plan.prologue)
+                                                             plan.prologue, plan.pool)
     table[nn.LinearOp] = lambda k, plan: _gemm().emit_linear(k, plan.op, plan.epilogue)
     table[nn.MatmulOp] = lambda k, plan: _gemm().emit_matmul(k, plan.op, plan.epilogue)
     for kind in (nn.MaxPool2dOp, nn.AvgPool2dOp, nn.AdaptiveAvgPool2dOp):
-        table[kind] = lambda k, plan: _pooling().emit_pooling(k, plan.op)
+        table[kind] = lambda k, plan: _pooling().emit_pooling(k, plan.op, plan.prologue)
     for kind in (nn.ReduceSumOp, nn.ReduceMeanOp, nn.ReduceMaxOp):
         table[kind] = lambda k, plan: _reductions().emit_reduce(k, plan.op, plan.epilogue)
     table[nn.SoftmaxOp] = lambda k, plan: _reductions().emit_softmax(k, plan.op)
@@ -121,15 +122,24 @@ def _takes_epilogue(op: Operation, resolve, plan_mode: bool = False
     return None
 
 
+def _has_convolution(graph, op: Operation) -> bool:
+    """Is there a convolution in `op`'s group? (It takes a pooling as its pool epilogue,
+    element-wise ops in between included, so the pooling takes no prologue.)"""
+    group = graph.group.get(op)
+    return group is not None and any(isinstance(o, nn.Conv2dOp) and graph.group.get(o) == group
+                                     for o in graph.ops)
+
+
 def _prologue(op: Operation, graph, uses: Counter[SSAValue],
               allowed: Callable[[Operation, Operation], bool]) -> list[Operation]:
     """The element-wise ops of `op`'s group that `op` applies to its input as it reads
     it: a convolution while packing its im2col panels (`gemm.prologue_supported`), a
-    layer_norm in its row loops. A chain p1 -> ... -> pm -> op where each link's value
-    has the input's shape, is used once, is no output, and its producer is an
-    element-wise op of the same group whose operands the reading loop can index. From
-    op's input the chain walks back through the first operand of each link that
-    qualifies; p1 reads all of its operands."""
+    layer_norm in its row loops, a window pooling while copying its padded plane (when
+    no convolution of its group takes it as a pool epilogue). A chain p1 -> ... -> pm
+    -> op where each link's value has the input's shape, is used once, is no output, and
+    its producer is an element-wise op of the same group whose operands the reading loop
+    can index. From op's input the chain walks back through the first operand of each
+    link that qualifies; p1 reads all of its operands."""
     from .sparse import is_sparse
 
     if is_sparse(op):  # the sparse kernels read their input as it is: no prologue
@@ -138,6 +148,9 @@ def _prologue(op: Operation, graph, uses: Counter[SSAValue],
         supported = _gemm().prologue_operands_supported
     elif isinstance(op, nn.LayerNormOp):
         supported = _reductions().prologue_operands_supported
+    elif isinstance(op, _pooling().POOLING_OPS) and _pooling().takes_prologue(op) and \
+            not _has_convolution(graph, op):
+        supported = _gemm().prologue_operands_supported  # read as the depthwise window does
     else:
         return []
     resolve = graph.resolve
@@ -166,6 +179,24 @@ def _prologue(op: Operation, graph, uses: Counter[SSAValue],
             break
         consumer, value = producer, following
     return chain
+
+
+def _pool_epilogue(op: Operation, users: list[Operation], resolve, absorbed: set[Operation],
+                   allowed: Callable[[Operation, Operation], bool]) -> Operation | None:
+    """The pooling a convolution's kernel computes after its epilogue (`KernelPlan.pool`),
+    if its fusion group asks for one: a max/avg/adaptive-average pooling of the kernel's
+    result in the same group. Dense f32 convolutions only (GEMM or depthwise); the sparse
+    kernels (BCR, pattern, CSR) tile their outputs their own way and take no pool, so such
+    a group is split into two kernels. The result may have other users (squeeze-excite:
+    the multiply reads the convolution's output too): it is stored either way."""
+    from .sparse import is_sparse
+
+    if not isinstance(op, nn.Conv2dOp) or is_sparse(op) or \
+            not isinstance(op.input.type.get_element_type(), Float32Type):
+        return None
+    pools = [u for u in users if isinstance(u, _pooling().POOLING_OPS) and u not in absorbed
+             and allowed(op, u)]
+    return pools[0] if len(pools) == 1 else None
 
 
 def plan_kernels(graph, fusion: bool = True) -> tuple[list[KernelPlan], Folding]:
@@ -223,6 +254,10 @@ def plan_kernels(graph, fusion: bool = True) -> tuple[list[KernelPlan], Folding]
             plan.epilogue.append(consumer)
             absorbed.add(consumer)
             chain = consumer.results[0]
+        if fusion and group:
+            plan.pool = _pool_epilogue(op, users.get(chain, []), resolve, absorbed, allowed)
+            if plan.pool is not None:
+                absorbed.add(plan.pool)
         plans.append(plan)
     if fusion and group:
         plans, folding = fold_views(graph, plans)

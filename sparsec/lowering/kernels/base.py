@@ -236,14 +236,23 @@ class KernelPlan:
     """Data movement folded into this kernel's index maps (`views.fold_views`)."""
     stores: list[Operation] = field(default_factory=list)
     """Concats this kernel's store realises: it writes into its slice of their buffer."""
+    pool: Operation | None = None
+    """A pooling of `result` the kernel also computes (a convolution's pool epilogue):
+    `result` is still stored, then pooled plane by plane (`pooling.plane_pool`)."""
 
     @property
     def ops(self) -> list[Operation]:
-        return [*self.views, *self.prologue, self.op, *self.epilogue, *self.stores]
+        pool = [self.pool] if self.pool is not None else []
+        return [*self.views, *self.prologue, self.op, *self.epilogue, *pool, *self.stores]
 
     @property
     def result(self) -> SSAValue:
         return (self.epilogue[-1] if self.epilogue else self.op).results[0]
+
+    @property
+    def written(self) -> list[SSAValue]:
+        """Every value the kernel stores: `result`, and the pooled value."""
+        return [self.result, *([self.pool.results[0]] if self.pool is not None else [])]
 
     @property
     def label(self) -> str:

@@ -46,6 +46,7 @@ from ..func_to_llvm import NO_INLINE
 from .base import Kernel, private_function, shape
 from .elementwise import Access, _read, broadcast_strides
 from .epilogue import Operand, Step, chain_steps
+from .pooling import plane_pool
 
 I32 = IntegerType(32)
 SCRATCH_BYTES = 96 * 1024
@@ -292,7 +293,7 @@ class Tile:
 
 
 def emit_conv2d(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
-                prologue: Sequence[Operation] = ()) -> None:
+                prologue: Sequence[Operation] = (), pool: Operation | None = None) -> None:
     if not isinstance(op.input.type.get_element_type(), type(f32)):
         raise k.fail("only f32 convolutions are supported by the code generator")
     _, c_in, _, _ = shape(op.input)
@@ -300,17 +301,25 @@ def emit_conv2d(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     if groups > 1 and c_in == groups:
         from .pooling import emit_depthwise
 
-        emit_depthwise(k, op, epilogue, prologue)
+        emit_depthwise(k, op, epilogue, prologue, pool)
         return
-    _conv_gemm(k, op, epilogue, prologue)
+    _conv_gemm(k, op, epilogue, prologue, pool)
 
 
 def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
-               prologue: Sequence[Operation] = ()) -> None:
+               prologue: Sequence[Operation] = (), pool: Operation | None = None) -> None:
     """The convolution as a GEMM over packed im2col panels. A `prologue` (element-wise ops
     whose chain ends in the input) is applied to each vector as the panel is packed:
     x' = prologue(operands at the same input indices), then padding lanes are zeroed
-    (the convolution pads x', not x: batch norm of a zero is not zero)."""
+    (the convolution pads x', not x: batch norm of a zero is not zero).
+
+    A `pool` of the result (`pooling.plane_pool`) makes the tiles whole output channels:
+    tile = (image, group, row chunk) loops over every panel chunk, so when its last
+    panel is stored, planes c in [g*rows + first_block*mr, g*rows + min(last_block*mr,
+    rows)) of y are complete and the tile pools exactly those, y[image, c] -> pooled
+    [image, c] (from cache when the tile is small; rows are split only as far as the
+    threads need, since every row chunk packs every panel again). No other tile writes
+    those pooled planes."""
     E = k.E
     lanes = k.lanes
     n, c_in, h, w = shape(op.input)
@@ -339,14 +348,17 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     kc = block_channels * taps
     chunk = max(1, min(panels, SCRATCH_BYTES // (kc * nr * 4)))
     chunks = ceil_div(panels, chunk)
+    # A pooling tile takes every panel, so each of its row chunks packs every panel
+    # again: split rows only as far as the threads need (one chunk on one thread).
+    split_panels, target = (chunks, 4 * k.threads) if pool is None else (1, k.threads)
     row_chunks = 1
-    while (n * groups * chunks * row_chunks < 4 * k.threads and row_chunks < row_blocks):
+    while n * groups * split_panels * row_chunks < target and row_chunks < row_blocks:
         row_chunks *= 2
     chunk_blocks = ceil_div(row_blocks, row_chunks)
     if blocks > 1:
         chunk_blocks = max(1, min(chunk_blocks, SUMS_BYTES // (chunk * mr * nr * 4)))
     row_chunks = ceil_div(row_blocks, chunk_blocks)
-    tiles = n * groups * chunks * row_chunks
+    tiles = n * groups * split_panels * row_chunks
 
     # A: the weight, packed [group][row block][K][mr] when constant
     weight = k.constant(op.weight)
@@ -393,6 +405,9 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     sums = E.alloca(chunk * chunk_blocks * mr * nr) if blocks > 1 else None
     iota = E.iota(lanes, I32)
     vec_i32 = VectorType(I32, [lanes])
+    # the pool epilogue's buffers and scratch plane (its arguments come before the tile
+    # range, which must be the kernel's last)
+    pooled = plane_pool(k, pool) if pool is not None else None
     lo, hi = k.tile_range(tiles)
 
     def column(panel: Index, v: Index) -> Column:
@@ -411,136 +426,152 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
         t = tile.iv
         row_chunk = E.irem(t, row_chunks)
         t = E.idiv(t, row_chunks)
-        panel_chunk = E.irem(t, chunks)
-        t = E.idiv(t, chunks)
+        panel_chunk: Index = 0
+        if pooled is None:
+            panel_chunk = E.irem(t, chunks)
+            t = E.idiv(t, chunks)
         g = E.irem(t, groups)
         image = E.idiv(t, groups)
-        first_panel = E.imul(panel_chunk, chunk)
-        panel_count = E.imin(chunk, E.isub(panels, first_panel))
         first_block = E.imul(row_chunk, chunk_blocks)
         last_block = E.imin(row_blocks, E.iadd(first_block, chunk_blocks))
         x_base = E.imul(E.iadd(E.imul(image, c_in), E.imul(g, cg)), h * w)
 
-        def read_prologue(at: list[Index], mask: SSAValue) -> SSAValue:
-            """The prologue's value at input indices `at` (the width index is lane 0's,
-            lanes step by the stride), zero where `mask` is off."""
-            value: SSAValue | None = None
-            for step, step_accesses in zip(pro_steps, pro_accesses, strict=True):
-                values = []
-                for access in step_accesses:
-                    if access.buffer is None:
-                        values.append(E.splat(E.const(access.scalar, f32), lanes))
-                        continue
-                    width = access.strides[-1]
-                    index: Index = access.offset
-                    for iv, stride in zip(at[:-1] if width == 0 else at, access.strides,
-                                          strict=False):
-                        if stride:
-                            index = E.iadd(index, E.imul(iv, stride))
-                    values.append(E.splat(E.load(access.buffer, index), lanes) if width == 0
-                                  else E.vload_strided(access.buffer, index, lanes, sw,
-                                                       mask, 0.0))
-                value = step.apply(E, value, values)
-            assert value is not None
-            # zero the padding lanes: a store and a masked reload (a lane-wise select of
-            # an i1 vector does not lower), which LLVM turns into a blend
-            E.vstore(value, blend, 0)
-            return _load(E, blend, 0, mask, lanes)
+        def panel_chunk_body(panel_chunk: Index) -> None:
+            """Every output vector of the tile's row blocks in this chunk of panels."""
+            first_panel = E.imul(panel_chunk, chunk)
+            panel_count = E.imin(chunk, E.isub(panels, first_panel))
 
-        def pack(c0: Index, channels: Index) -> None:
-            """scratch[p][kk][nr] = the im2col rows of channels c0.. for this chunk's
-            panels: masked (strided) vector loads, zeros in the padding."""
-            with E.loop(0, panel_count) as p, E.loop(0, nv) as v:
-                col = column(E.iadd(first_panel, p.iv), v.iv)
-                out_row, ow0 = col.position
-                out_mask = E.cmpi("slt", iota, E.splat(E.select(
-                    E.cmpi("slt", out_row, oh), E.cast_index(E.index(E.isub(ow, ow0)), I32),
-                    E.const(0, I32)), lanes))
-                first_col = E.iadd(E.imul(ow0, sw), -left)
-                lane_cols = E.value(arith.AddiOp(
-                    E.splat(E.cast_index(E.index(first_col), I32), lanes),
-                    E.value(arith.MuliOp(iota, E.const(sw, vec_i32)))))
-                with E.loop(0, kh) as i:
-                    ih = E.iadd(E.imul(out_row, sh), E.iadd(E.imul(i.iv, dh), -top))
-                    row_ok = E.and_(E.cmpi("sge", ih, 0), E.cmpi("slt", ih, h))
-                    row_mask = E.and_(out_mask, E.splat(row_ok, lanes))
-                    ih_in = E.imax(E.imin(ih, h - 1), 0)
-                    row_start = E.iadd(x_base, E.imul(ih_in, w))
-                    with E.loop(0, kw) as j:
-                        shift = E.imul(j.iv, dw)
-                        cols = E.value(arith.AddiOp(lane_cols, E.splat(
-                            E.cast_index(E.index(shift), I32), lanes)))
-                        inside = E.and_(E.cmpi("sge", cols, E.const(0, vec_i32)),
-                                        E.cmpi("slt", cols, E.const(w, vec_i32)))
-                        mask = E.and_(row_mask, inside)
-                        source = E.iadd(row_start, E.iadd(first_col, shift))
-                        tap = E.iadd(E.imul(i.iv, kw), j.iv)
-                        target = E.iadd(E.imul(p.iv, kc * nr),
-                                        E.iadd(E.imul(tap, nr), E.imul(v.iv, lanes)))
-                        with E.loop(0, channels) as ci:
-                            channel = E.iadd(c0, ci.iv)
-                            if x is None:
-                                value = read_prologue(
-                                    [image, E.iadd(E.imul(g, cg), channel), ih_in,
-                                     E.iadd(first_col, shift)], mask)
-                            else:
-                                value = E.vload_strided(
-                                    x, E.iadd(source, E.imul(channel, h * w)), lanes, sw,
-                                    mask, 0.0)
-                            E.vstore(value, scratch, E.iadd(target, E.imul(ci.iv, taps * nr)))
+            def read_prologue(at: list[Index], mask: SSAValue) -> SSAValue:
+                """The prologue's value at input indices `at` (the width index is lane 0's,
+                lanes step by the stride), zero where `mask` is off."""
+                value: SSAValue | None = None
+                for step, step_accesses in zip(pro_steps, pro_accesses, strict=True):
+                    values = []
+                    for access in step_accesses:
+                        if access.buffer is None:
+                            values.append(E.splat(E.const(access.scalar, f32), lanes))
+                            continue
+                        width = access.strides[-1]
+                        index: Index = access.offset
+                        for iv, stride in zip(at[:-1] if width == 0 else at, access.strides,
+                                              strict=False):
+                            if stride:
+                                index = E.iadd(index, E.imul(iv, stride))
+                        values.append(E.splat(E.load(access.buffer, index), lanes) if width == 0
+                                      else E.vload_strided(access.buffer, index, lanes, sw,
+                                                           mask, 0.0))
+                    value = step.apply(E, value, values)
+                assert value is not None
+                # zero the padding lanes: a store and a masked reload (a lane-wise select of
+                # an i1 vector does not lower), which LLVM turns into a blend
+                E.vstore(value, blend, 0)
+                return _load(E, blend, 0, mask, lanes)
 
-        with E.loop(0, blocks) as kblock:
-            c0 = E.imul(kblock.iv, block_channels)
-            channels = E.imin(block_channels, E.isub(cg, c0))
-            pack(c0, channels)
-            with E.loop(0, panel_count) as p:
-                panel = E.iadd(first_panel, p.iv)
-                cols = [column(panel, v) for v in range(nv)]
-                with E.loop(first_block, last_block) as block:
-                    m0 = E.imul(block.iv, mr)
-                    valid_rows = E.imin(mr, E.isub(rows, m0))
-                    row_base = E.iadd(E.imul(image, c_out), E.iadd(E.imul(g, rows), m0))
-                    # this micro-tile's slot in the accumulation buffer
-                    slot = Tile(sums, mr, nv, lanes, E.imul(
-                        E.iadd(E.imul(p.iv, chunk_blocks), E.isub(block.iv, first_block)),
-                        mr * nr)) if blocks > 1 else tile_buffer
+            def pack(c0: Index, channels: Index) -> None:
+                """scratch[p][kk][nr] = the im2col rows of channels c0.. for this chunk's
+                panels: masked (strided) vector loads, zeros in the padding."""
+                with E.loop(0, panel_count) as p, E.loop(0, nv) as v:
+                    col = column(E.iadd(first_panel, p.iv), v.iv)
+                    out_row, ow0 = col.position
+                    out_mask = E.cmpi("slt", iota, E.splat(E.select(
+                        E.cmpi("slt", out_row, oh), E.cast_index(E.index(E.isub(ow, ow0)), I32),
+                        E.const(0, I32)), lanes))
+                    first_col = E.iadd(E.imul(ow0, sw), -left)
+                    lane_cols = E.value(arith.AddiOp(
+                        E.splat(E.cast_index(E.index(first_col), I32), lanes),
+                        E.value(arith.MuliOp(iota, E.const(sw, vec_i32)))))
+                    with E.loop(0, kh) as i:
+                        ih = E.iadd(E.imul(out_row, sh), E.iadd(E.imul(i.iv, dh), -top))
+                        row_ok = E.and_(E.cmpi("sge", ih, 0), E.cmpi("slt", ih, h))
+                        row_mask = E.and_(out_mask, E.splat(row_ok, lanes))
+                        ih_in = E.imax(E.imin(ih, h - 1), 0)
+                        row_start = E.iadd(x_base, E.imul(ih_in, w))
+                        with E.loop(0, kw) as j:
+                            shift = E.imul(j.iv, dw)
+                            cols = E.value(arith.AddiOp(lane_cols, E.splat(
+                                E.cast_index(E.index(shift), I32), lanes)))
+                            inside = E.and_(E.cmpi("sge", cols, E.const(0, vec_i32)),
+                                            E.cmpi("slt", cols, E.const(w, vec_i32)))
+                            mask = E.and_(row_mask, inside)
+                            source = E.iadd(row_start, E.iadd(first_col, shift))
+                            tap = E.iadd(E.imul(i.iv, kw), j.iv)
+                            target = E.iadd(E.imul(p.iv, kc * nr),
+                                            E.iadd(E.imul(tap, nr), E.imul(v.iv, lanes)))
+                            with E.loop(0, channels) as ci:
+                                channel = E.iadd(c0, ci.iv)
+                                if x is None:
+                                    value = read_prologue(
+                                        [image, E.iadd(E.imul(g, cg), channel), ih_in,
+                                         E.iadd(first_col, shift)], mask)
+                                else:
+                                    value = E.vload_strided(
+                                        x, E.iadd(source, E.imul(channel, h * w)), lanes, sw,
+                                        mask, 0.0)
+                                E.vstore(value, scratch, E.iadd(target, E.imul(ci.iv, taps * nr)))
 
-                    a_base = a_rows(g, block.iv, E.imul(c0, taps))
+            with E.loop(0, blocks) as kblock:
+                c0 = E.imul(kblock.iv, block_channels)
+                channels = E.imin(block_channels, E.isub(cg, c0))
+                pack(c0, channels)
+                with E.loop(0, panel_count) as p:
+                    panel = E.iadd(first_panel, p.iv)
+                    cols = [column(panel, v) for v in range(nv)]
+                    with E.loop(first_block, last_block) as block:
+                        m0 = E.imul(block.iv, mr)
+                        valid_rows = E.imin(mr, E.isub(rows, m0))
+                        row_base = E.iadd(E.imul(image, c_out), E.iadd(E.imul(g, rows), m0))
+                        # this micro-tile's slot in the accumulation buffer
+                        slot = Tile(sums, mr, nv, lanes, E.imul(
+                            E.iadd(E.imul(p.iv, chunk_blocks), E.isub(block.iv, first_block)),
+                            mr * nr)) if blocks > 1 else tile_buffer
 
-                    def multiply(accumulate: bool, slot: Tile = slot, a_base: Index = a_base,
-                                 valid_rows: Index = valid_rows, p: Index = p.iv) -> list:
-                        call_micro_kernel(k, mr, nv, a, a_base, a_stride, a_step,
-                                          valid_rows if clamp else None,
-                                          Panel(scratch, E.imul(p, kc * nr), nr),
-                                          E.imul(channels, taps), slot, accumulate)
-                        return []
+                        a_base = a_rows(g, block.iv, E.imul(c0, taps))
 
-                    if blocks == 1:
-                        multiply(False)
-                    else:
-                        E.choose(E.cmpi("eq", kblock.iv, 0), lambda: multiply(False),
-                                 lambda: multiply(True))
+                        def multiply(accumulate: bool, slot: Tile = slot, a_base: Index = a_base,
+                                     valid_rows: Index = valid_rows, p: Index = p.iv) -> list:
+                            call_micro_kernel(k, mr, nv, a, a_base, a_stride, a_step,
+                                              valid_rows if clamp else None,
+                                              Panel(scratch, E.imul(p, kc * nr), nr),
+                                              E.imul(channels, taps), slot, accumulate)
+                            return []
 
-                    def write(slot: Tile = slot, m0: Index = m0, row_base: Index = row_base,
-                              valid_rows: Index = valid_rows) -> list:
-                        def store(row: Index, v: int, at: Index) -> None:
-                            value = E.vload(slot.buffer, at, lanes)
-                            channel = E.iadd(E.imul(g, rows), E.iadd(m0, row))
-                            index = E.iadd(E.imul(E.iadd(row_base, row), oh * ow),
-                                           cols[v].offset)
+                        if blocks == 1:
+                            multiply(False)
+                        else:
+                            E.choose(E.cmpi("eq", kblock.iv, 0), lambda: multiply(False),
+                                     lambda: multiply(True))
 
-                            def emit(mask: SSAValue | None) -> None:
-                                out = _apply_steps(k, steps, accesses, value, [image, channel],
-                                                   cols[v], mask)
-                                _store(E, out, y, index, mask)
-                            cols[v].split(E, emit)
-                        slot.rows(E, valid_rows, store)
-                        return []
+                        def write(slot: Tile = slot, m0: Index = m0, row_base: Index = row_base,
+                                  valid_rows: Index = valid_rows) -> list:
+                            def store(row: Index, v: int, at: Index) -> None:
+                                value = E.vload(slot.buffer, at, lanes)
+                                channel = E.iadd(E.imul(g, rows), E.iadd(m0, row))
+                                index = E.iadd(E.imul(E.iadd(row_base, row), oh * ow),
+                                               cols[v].offset)
 
-                    if blocks == 1:
-                        write()
-                    else:
-                        E.choose(E.cmpi("eq", kblock.iv, blocks - 1), write, lambda: [])
+                                def emit(mask: SSAValue | None) -> None:
+                                    out = _apply_steps(k, steps, accesses, value, [image, channel],
+                                                       cols[v], mask)
+                                    _store(E, out, y, index, mask)
+                                cols[v].split(E, emit)
+                            slot.rows(E, valid_rows, store)
+                            return []
+
+                        if blocks == 1:
+                            write()
+                        else:
+                            E.choose(E.cmpi("eq", kblock.iv, blocks - 1), write, lambda: [])
+
+        if pooled is None:
+            panel_chunk_body(panel_chunk)
+        else:
+            # a tile owns whole output channels: all their panels, then their pooling
+            with E.loop(0, chunks) as every_chunk:
+                panel_chunk_body(every_chunk.iv)
+            first_channel = E.iadd(E.imul(g, rows), E.imul(first_block, mr))
+            last_channel = E.iadd(E.imul(g, rows), E.imin(rows, E.imul(last_block, mr)))
+            with E.loop(first_channel, last_channel) as channel:
+                pooled.plane(E.iadd(E.imul(image, c_out), channel.iv))
 
 
 # --- linear and matmul ------------------------------------------------------------------

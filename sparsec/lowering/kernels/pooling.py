@@ -1,5 +1,6 @@
 """Sliding-window kernels on NCHW: max and average pooling, depthwise convolution, and
-adaptive average pooling.
+adaptive average pooling; and pooling as a pool epilogue of a convolution's kernel
+(`plane_pool`).
 
 One window emitter serves all three: per plane (a channel of one image, split over
 threads) and output row, a vector of neighbouring output columns accumulates over the
@@ -11,11 +12,10 @@ epilogue (bias, batch norm, relu6, ...) before the single store.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from math import prod
 
 import numpy as np
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import IntegerType, VectorType
+from xdsl.dialects.builtin import Float32Type, IntegerType, VectorType
 from xdsl.ir import Operation, SSAValue
 
 from sparsec.dialects import nn
@@ -44,91 +44,178 @@ def _avg_divisor(out: int, size: int, kernel: int, stride: int, pad_lo: int, pad
     return np.minimum(end, size) - np.maximum(start, 0)
 
 
-def emit_pooling(k: Kernel, op: Operation) -> None:
+def _window_pooling(op: Operation) -> dict | None:
+    """Window's arguments for a pooling op that is a sliding window (max, avg, adaptive
+    average with bins that tile the input exactly); None for other adaptive pools."""
+    n, c, h, w = shape(op.input)
+    _, _, oh, ow = shape(op.results[0])
     if isinstance(op, nn.AdaptiveAvgPool2dOp):
-        _emit_adaptive(k, op)
-        return
+        if (oh, ow) == (1, 1) or h % oh or w % ow:
+            return None
+        size = (h // oh, w // ow)
+        return dict(kernel=size, stride=size, padding=(0, 0, 0, 0), dilation=(1, 1),
+                    mode="avg", divisor=np.full((oh, ow), size[0] * size[1], np.float32))
     kernel, stride, padding = _ints(op.kernel), _ints(op.stride), _ints(op.padding)
     if isinstance(op, nn.MaxPool2dOp):
-        emit_window(k, op.input, op.result, kernel, stride, padding, _ints(op.dilation), "max")
-        return
-    n, c, h, w = shape(op.input)
-    _, _, oh, ow = shape(op.result)
+        return dict(kernel=kernel, stride=stride, padding=padding,
+                    dilation=_ints(op.dilation), mode="max")
+    assert isinstance(op, nn.AvgPool2dOp), op
     include = bool(op.count_include_pad.value.data)
     rows = _avg_divisor(oh, h, kernel[0], stride[0], padding[0], padding[2], include)
     cols = _avg_divisor(ow, w, kernel[1], stride[1], padding[1], padding[3], include)
-    divisor = np.multiply.outer(rows, cols).astype(np.float32)
-    emit_window(k, op.input, op.result, kernel, stride, padding, (1, 1), "avg",
-                divisor=divisor)
+    return dict(kernel=kernel, stride=stride, padding=padding, dilation=(1, 1), mode="avg",
+                divisor=np.multiply.outer(rows, cols).astype(np.float32))
+
+
+def takes_prologue(op: Operation) -> bool:
+    """Can this pooling apply element-wise ops to its input as it copies each plane into
+    its padded scratch plane? The window poolings in f32 (not global or uneven adaptive
+    pooling, which read their input in place)."""
+    return _window_pooling(op) is not None and \
+        isinstance(op.operands[0].type.get_element_type(), Float32Type)
+
+
+def emit_pooling(k: Kernel, op: Operation, prologue: Sequence[Operation] = ()) -> None:
+    """A pooling kernel; a `prologue` (element-wise ops whose chain ends in the input,
+    `takes_prologue`) is applied as each plane is copied into the padded plane: the
+    padding is then that of the prologue's result, as the interpreter pads it."""
+    window = _window_pooling(op)
+    if window is None:
+        assert isinstance(op, nn.AdaptiveAvgPool2dOp) and not prologue
+        _emit_adaptive(k, op)
+        return
+    emit_window(k, op.input, op.results[0], **window, prologue=chain_steps(k, prologue, None))
+
+
+POOLING_OPS = (nn.MaxPool2dOp, nn.AvgPool2dOp, nn.AdaptiveAvgPool2dOp)
+
+
+def plane_pool(k: Kernel, op: Operation) -> Window | _GlobalMean | _AdaptiveBins:
+    """`op` (max_pool2d, avg_pool2d or adaptive_avg_pool2d of a value this kernel writes)
+    as a pool epilogue: `.plane(p)` pools input plane p (image * C + channel) into output
+    plane p once the kernel has written all of it. Pooling is per plane, so a kernel
+    split over threads by output channel never has two threads on one pooled element;
+    the windows, divisors and padding are those of the standalone kernel (`emit_pooling`:
+    -inf padding for max, PyTorch's divisor rule for avg). Scratch set-up is emitted
+    here, so build it before the kernel's loops."""
+    window = _window_pooling(op)
+    if window is not None:
+        return Window(k, op.input, op.results[0], **window)
+    assert isinstance(op, nn.AdaptiveAvgPool2dOp)
+    if _ints(op.output_size) == (1, 1):
+        return _GlobalMean(k, op)
+    return _AdaptiveBins(k, op)
 
 
 def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[int],
                 stride: Sequence[int], padding: Sequence[int], dilation: Sequence[int],
                 mode: str, *, divisor: np.ndarray | None = None, weight: SSAValue | None = None,
                 steps: Sequence[Step] = (), channels_per_group: int = 1,
-                prologue: Sequence[Step] = ()) -> None:
+                prologue: Sequence[Step] = (), pool: Operation | None = None) -> None:
     """mode: "max", "avg" (sum / divisor[oh, ow]) or "depthwise" (sum of x * weight[c],
-    then the epilogue `steps`).
+    then the epilogue `steps`), over every plane of `result` (split over threads).
 
-    Each input plane is copied into a per-thread scratch plane whose border already holds
-    the padding value (written once per call), so every tap is a plain vector load (a
-    wide load and a shuffle for strides > 1); only the last vector of an output row may
-    need a masked store. A `prologue` (element-wise steps whose chain ends in `input`;
-    `input` itself is then never read) is applied during that copy: once per input
-    element, and the border keeps the padding of the prologue's result."""
-    E = k.E
-    n, c_in, h, w = shape(input)
-    _, c_out, oh, ow = shape(result)
-    kh, kw = kernel
-    sh, sw = stride
-    top, left = padding[0], padding[1]
-    dh, dw = dilation
-    lanes = k.lanes
-    x = None if prologue else k.buffer(input)
-    y = k.buffer(result)
-    element = y.type.element_type  # type: ignore[attr-defined]
-    in_dims = (n, c_in, h, w)
-    pro_accesses = [[o.access(k, in_dims) for o in step.operands] for step in prologue]
-    vtype = VectorType(element, [lanes])
-    fill = float("-inf") if mode == "max" else 0.0
-    weights = k.buffer(weight) if weight is not None else None
-    divisors = k.weight(divisor.reshape(-1)) if divisor is not None else None
-    out_dims = (n, c_out, oh, ow)
-    accesses = [[operand.access(k, out_dims) for operand in step.operands] for step in steps]
+    A `pool` (depthwise only, `plane_pool`) pools each plane right after the plane is
+    written, while it is still in cache: the same thread, the same plane index, so no
+    two threads ever touch one pooled element."""
+    window = Window(k, input, result, kernel, stride, padding, dilation, mode,
+                    divisor=divisor, weight=weight, steps=steps,
+                    channels_per_group=channels_per_group, prologue=prologue)
+    after = plane_pool(k, pool) if pool is not None else None
+    n, c_out, oh, ow = shape(result)
     planes = n * c_out
-    if k.threads > 1 and planes > 1 and prod(out_dims) * kh * kw >= PARALLEL_MIN_ELEMENTS:
+    if k.threads > 1 and planes > 1 and \
+            planes * oh * ow * window.taps >= PARALLEL_MIN_ELEMENTS:
         lo, hi = k.tile_range(planes)
     else:
         lo, hi = 0, planes
+    with k.E.loop(lo, hi) as plane:
+        window.plane(plane.iv)
+        if after is not None:
+            after.plane(plane.iv)
 
-    # the padded plane: every cell any lane of any tap reads, origin at (-top, -left)
-    last_start = (ow - 1) // lanes * lanes
-    padded_h = (oh - 1) * sh + (kh - 1) * dh + 1
-    padded_w = last_start * sw + lanes * sw + (kw - 1) * dw
-    copy_h, copy_w = min(h, padded_h - top), min(w, padded_w - left)
-    scratch = E.alloca(padded_h * padded_w)
-    with E.loop(0, padded_h * padded_w - padded_h * padded_w % lanes, lanes) as cell:
-        E.vstore(E.const(fill, vtype), scratch, cell.iv)
-    with E.loop(padded_h * padded_w - padded_h * padded_w % lanes, padded_h * padded_w) as cell:
-        E.store(E.const(fill, element), scratch, cell.iv)
 
-    with E.loop(lo, hi) as plane:
-        image = E.idiv(plane.iv, c_out)
-        channel = E.irem(plane.iv, c_out)
-        source = E.iadd(E.imul(image, c_in), E.idiv(channel, channels_per_group))
+class Window:
+    """One sliding-window computation, emitted plane by plane (`plane(index)`).
+
+    Each input plane is copied into a per-thread scratch plane whose border already holds
+    the padding value (written once, where the Window is built: outside the plane loop),
+    so every tap is a plain vector load (a wide load and a shuffle for strides > 1); only
+    the last vector of an output row may need a masked store. A `prologue` (element-wise
+    steps whose chain ends in `input`; `input` itself is then never read) is applied
+    during that copy: once per input element, and the border keeps the padding of the
+    prologue's result."""
+
+    def __init__(self, k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[int],
+                 stride: Sequence[int], padding: Sequence[int], dilation: Sequence[int],
+                 mode: str, *, divisor: np.ndarray | None = None,
+                 weight: SSAValue | None = None, steps: Sequence[Step] = (),
+                 channels_per_group: int = 1, prologue: Sequence[Step] = ()):
+        E = k.E
+        self.k = k
+        self.mode = mode
+        self.channels_per_group = channels_per_group
+        self.steps = steps
+        self.prologue = prologue
+        n, c_in, h, w = shape(input)
+        _, c_out, oh, ow = shape(result)
+        self.in_dims, self.out_dims = (n, c_in, h, w), (n, c_out, oh, ow)
+        self.kernel, self.stride, self.dilation = tuple(kernel), tuple(stride), tuple(dilation)
+        self.taps = kernel[0] * kernel[1]
+        top, left = padding[0], padding[1]
+        self.top, self.left = top, left
+        lanes = k.lanes
+        self.x = None if prologue else k.buffer(input)
+        self.y = k.buffer(result)
+        self.element = element = self.y.type.element_type  # type: ignore[attr-defined]
+        self.pro_accesses = [[o.access(k, self.in_dims) for o in step.operands]
+                             for step in prologue]
+        self.vtype = vtype = VectorType(element, [lanes])
+        self.fill = fill = float("-inf") if mode == "max" else 0.0
+        self.weights = k.buffer(weight) if weight is not None else None
+        self.divisors = k.weight(divisor.reshape(-1)) if divisor is not None else None
+        self.accesses = [[operand.access(k, self.out_dims) for operand in step.operands]
+                         for step in steps]
+
+        # the padded plane: every cell any lane of any tap reads, origin at (-top, -left)
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        last_start = (ow - 1) // lanes * lanes
+        self.padded_h = padded_h = (oh - 1) * sh + (kh - 1) * dh + 1
+        self.padded_w = padded_w = last_start * sw + lanes * sw + (kw - 1) * dw
+        self.copy_h, self.copy_w = min(h, padded_h - top), min(w, padded_w - left)
+        self.scratch = scratch = E.alloca(padded_h * padded_w)
+        cells = padded_h * padded_w
+        with E.loop(0, cells - cells % lanes, lanes) as cell:
+            E.vstore(E.const(fill, vtype), scratch, cell.iv)
+        with E.loop(cells - cells % lanes, cells) as cell:
+            E.store(E.const(fill, element), scratch, cell.iv)
+
+    def plane(self, plane: Index) -> None:
+        """Output plane `plane` (= image * channels + channel) of the result."""
+        k, E = self.k, self.k.E
+        n, c_in, h, w = self.in_dims
+        _, c_out, oh, ow = self.out_dims
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
+        lanes, mode, fill, element = k.lanes, self.mode, self.fill, self.element
+        scratch, padded_w, y, vtype = self.scratch, self.padded_w, self.y, self.vtype
+        image = E.idiv(plane, c_out)
+        channel = E.irem(plane, c_out)
+        source = E.iadd(E.imul(image, c_in), E.idiv(channel, self.channels_per_group))
         in_base = E.imul(source, h * w)
-        with E.loop(0, copy_h) as r:  # the plane's rows into the padded plane
+        with E.loop(0, self.copy_h) as r:  # the plane's rows into the padded plane
             from .elementwise import _copy_run
 
-            target = E.iadd(E.imul(E.iadd(r.iv, top), padded_w), left)
-            if x is not None:
-                _copy_run(k, x, E.iadd(in_base, E.imul(r.iv, w)), scratch, target, copy_w)
+            target = E.iadd(E.imul(E.iadd(r.iv, self.top), padded_w), self.left)
+            if self.x is not None:
+                _copy_run(k, self.x, E.iadd(in_base, E.imul(r.iv, w)), scratch, target,
+                          self.copy_w)
             else:
-                _prologue_run(k, prologue, pro_accesses, [image, source, r.iv], scratch,
-                              target, copy_w, element)
+                _prologue_run(k, self.prologue, self.pro_accesses,
+                              [image, E.idiv(channel, self.channels_per_group), r.iv],
+                              scratch, target, self.copy_w, element)
         with E.loop(0, oh) as row, E.loop(0, ow, lanes) as col:
             ow0 = col.iv
-            out_index = E.iadd(E.iadd(E.imul(plane.iv, oh * ow), E.imul(row.iv, ow)), ow0)
+            out_index = E.iadd(E.iadd(E.imul(plane, oh * ow), E.imul(row.iv, ow)), ow0)
             start = E.iadd(E.imul(E.imul(row.iv, sh), padded_w), E.imul(ow0, sw))
 
             def tap(i: Index, j: Index, acc: SSAValue) -> SSAValue:
@@ -138,8 +225,8 @@ def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[i
                     return E.fmax(acc, value)
                 if mode == "avg":
                     return E.fadd(acc, value)
-                weight_ = E.load(weights, E.iadd(E.imul(channel, kh * kw),
-                                                 E.iadd(E.imul(i, kw), j)))
+                weight_ = E.load(self.weights, E.iadd(E.imul(channel, kh * kw),
+                                                      E.iadd(E.imul(i, kw), j)))
                 return E.fma(value, E.splat(weight_, lanes), acc)
 
             acc = E.const(fill, vtype)
@@ -158,10 +245,10 @@ def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[i
                 """Average, epilogue, store (masked when lanes are past the row's end)."""
                 if mode == "avg":
                     at = E.iadd(E.imul(row.iv, ow), ow0)
-                    count = E.vload(divisors, at, lanes) if mask is None else \
-                        E.vload_masked(divisors, at, mask, E.const(1.0, vtype))
+                    count = E.vload(self.divisors, at, lanes) if mask is None else \
+                        E.vload_masked(self.divisors, at, mask, E.const(1.0, vtype))
                     acc = E.fdiv(acc, count)
-                for step, step_accesses in zip(steps, accesses, strict=True):
+                for step, step_accesses in zip(self.steps, self.accesses, strict=True):
                     values = []
                     for access in step_accesses:
                         base: Index = access.offset
@@ -215,10 +302,10 @@ def _prologue_run(k: Kernel, prologue: Sequence[Step], accesses: list[list[Acces
 
 
 def emit_depthwise(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
-                   prologue: Sequence[Operation] = ()) -> None:
+                   prologue: Sequence[Operation] = (), pool: Operation | None = None) -> None:
     """A grouped convolution with one input channel per group (depthwise, or depthwise
     with a channel multiplier); a `prologue` is applied as the input is copied into the
-    padded plane (`emit_window`)."""
+    padded plane, a `pool` of the result pools each plane once written (`emit_window`)."""
     steps = list(chain_steps(k, epilogue, op.result))
     if op.bias is not None:
         from .epilogue import Operand
@@ -232,52 +319,70 @@ def emit_depthwise(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     emit_window(k, op.input, epilogue[-1].results[0] if epilogue else op.result,
                 shape(op.weight)[2:], _ints(op.stride), _ints(op.padding), _ints(op.dilation),
                 "depthwise", weight=op.weight, steps=steps, channels_per_group=c_out // c_in,
-                prologue=chain_steps(k, prologue, None))
+                prologue=chain_steps(k, prologue, None), pool=pool)
 
 
 def _emit_adaptive(k: Kernel, op: nn.AdaptiveAvgPool2dOp) -> None:
-    """Bin i over a dim of size s covers [floor(i*s/n), ceil((i+1)*s/n)); the mean is the
-    bin's sum divided by its size. Global pooling is a row reduction."""
-    E = k.E
+    """Global pooling (a row reduction per plane, split over threads) or bins that do not
+    tile the input (`_AdaptiveBins`)."""
     n, c, h, w = shape(op.input)
-    oh, ow = _ints(op.output_size)
-    if (oh, ow) == (1, 1):
-        _emit_global_mean(k, op, n * c, h * w)
+    if _ints(op.output_size) == (1, 1):
+        from .reductions import _parallel_range
+
+        mean = _GlobalMean(k, op)
+        lo, hi = _parallel_range(k, n * c, n * c * h * w)
+        with k.E.loop(lo, hi) as plane:
+            mean.plane(plane.iv)
         return
-    if h % oh == 0 and w % ow == 0:
-        size = (h // oh, w // ow)
-        divisor = np.full((oh, ow), size[0] * size[1], np.float32)
-        emit_window(k, op.input, op.result, size, size, (0, 0, 0, 0), (1, 1), "avg",
-                    divisor=divisor)
-        return
-    x, y = k.buffer(op.input), k.buffer(op.result)
-    element = x.type.element_type  # type: ignore[attr-defined]
-    with E.loop(0, n * c) as plane, E.loop(0, oh) as i, E.loop(0, ow) as j:
-        h0 = E.idiv(E.imul(i.iv, h), oh)
-        h1 = E.idiv(E.iadd(E.imul(i.iv, h), h + oh - 1), oh)
-        w0 = E.idiv(E.imul(j.iv, w), ow)
-        w1 = E.idiv(E.iadd(E.imul(j.iv, w), w + ow - 1), ow)
-        base = E.imul(plane.iv, h * w)
-        with E.loop(h0, h1, carried=[E.const(0.0, element)]) as r:
-            with E.loop(w0, w1, carried=[r.args[0]]) as s:
-                s.next(E.fadd(s.args[0], E.load(x, E.iadd(base, E.iadd(E.imul(r.iv, w),
-                                                                        s.iv)))))
-            r.next(s.results[0])
-        count = E.imul(E.isub(h1, h0), E.isub(w1, w0))
-        as_int = E.cast_index(E.index(count), IntegerType(64))
-        mean = E.fdiv(r.results[0], E.value(arith.SIToFPOp(as_int, element)))
-        E.store(mean, y, E.iadd(E.imul(plane.iv, oh * ow), E.iadd(E.imul(i.iv, ow), j.iv)))
+    bins = _AdaptiveBins(k, op)
+    with k.E.loop(0, n * c) as plane:
+        bins.plane(plane.iv)
 
 
-def _emit_global_mean(k: Kernel, op: nn.AdaptiveAvgPool2dOp, planes: int, size: int) -> None:
+class _AdaptiveBins:
+    """Bin i over a dim of size s covers [floor(i*s/n), ceil((i+1)*s/n)); the mean is the
+    bin's sum divided by its size (scalar loops: bins of different sizes)."""
+
+    def __init__(self, k: Kernel, op: nn.AdaptiveAvgPool2dOp):
+        self.k, self.op = k, op
+        self.x, self.y = k.buffer(op.input), k.buffer(op.result)
+
+    def plane(self, plane: Index) -> None:
+        E, x, y = self.k.E, self.x, self.y
+        n, c, h, w = shape(self.op.input)
+        oh, ow = _ints(self.op.output_size)
+        element = x.type.element_type  # type: ignore[attr-defined]
+        with E.loop(0, oh) as i, E.loop(0, ow) as j:
+            h0 = E.idiv(E.imul(i.iv, h), oh)
+            h1 = E.idiv(E.iadd(E.imul(i.iv, h), h + oh - 1), oh)
+            w0 = E.idiv(E.imul(j.iv, w), ow)
+            w1 = E.idiv(E.iadd(E.imul(j.iv, w), w + ow - 1), ow)
+            base = E.imul(plane, h * w)
+            with E.loop(h0, h1, carried=[E.const(0.0, element)]) as r:
+                with E.loop(w0, w1, carried=[r.args[0]]) as s:
+                    s.next(E.fadd(s.args[0], E.load(x, E.iadd(base, E.iadd(E.imul(r.iv, w),
+                                                                            s.iv)))))
+                r.next(s.results[0])
+            count = E.imul(E.isub(h1, h0), E.isub(w1, w0))
+            as_int = E.cast_index(E.index(count), IntegerType(64))
+            mean = E.fdiv(r.results[0], E.value(arith.SIToFPOp(as_int, element)))
+            E.store(mean, y, E.iadd(E.imul(plane, oh * ow), E.iadd(E.imul(i.iv, ow), j.iv)))
+
+
+class _GlobalMean:
     """Each plane's mean: a vector sum along the contiguous plane, then sum / size."""
-    from .reductions import _parallel_range, _reduce_row
 
-    E = k.E
-    x, y = k.buffer(op.input), k.buffer(op.result)
-    element = x.type.element_type  # type: ignore[attr-defined]
-    lo, hi = _parallel_range(k, planes, planes * size)
-    with E.loop(lo, hi) as plane:
-        total = _reduce_row(k, x, E.imul(plane.iv, size), [(size, 1)], k.lanes,
+    def __init__(self, k: Kernel, op: nn.AdaptiveAvgPool2dOp):
+        self.k, self.op = k, op
+        self.x, self.y = k.buffer(op.input), k.buffer(op.result)
+        _, _, h, w = shape(op.input)
+        self.size = h * w
+
+    def plane(self, plane: Index) -> None:
+        from .reductions import _reduce_row
+
+        k, E = self.k, self.k.E
+        element = self.x.type.element_type  # type: ignore[attr-defined]
+        total = _reduce_row(k, self.x, E.imul(plane, self.size), [(self.size, 1)], k.lanes,
                             lambda E_, a, b: E_.fadd(a, b), 0.0, "sum", element)
-        E.store(E.fdiv(total, E.const(float(size), element)), y, plane.iv)
+        E.store(E.fdiv(total, E.const(float(self.size), element)), self.y, plane)

@@ -18,6 +18,13 @@
      (`fuse{profile=false}`), does not fuse; a green cell fuses.
    After a merge the group's type becomes the cell's fused type.
 5. Groups of one operator are not groups: that operator stays unfused.
+6. [OURS] A pooling that no group reached and whose input is a convolution's result is
+   offered to the convolution's group (or the convolution alone): `table.CONV_POOL`.
+
+Groups the code generator would split are not formed [OURS]: nothing joins a group after
+a convolution's pooling (`pools_a_convolution`), no element-wise op joins the group of
+the matrix product that reads it (`feeds_a_matrix_product`), and a convolution does not
+take a prologue whose value has other users (`prologue_also_used_outside`).
 
 Where the paper is silent [OURS]: the group's type, not the neighbour op's, decides the
 cell (Figure 3 rejects GEMM against the block's Many-to-Many type); growth only takes
@@ -33,14 +40,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import Float32Type, ModuleOp, NoneAttr, TensorType
 from xdsl.dialects.func import FuncOp
 from xdsl.ir import Operation
 
+from sparsec.dialects import nn
 from sparsec.dialects.nn import MappingType
 
 from .graph import Ecg, build_ecg, inlined_constant
-from .table import Colour, lookup
+from .table import CONV_POOL, Colour, lookup
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,8 @@ class Outcome(enum.Enum):
     SLOWER = "yellow cell, profiled slower"
     BUDGET = "over budget"
     CYCLE = "would create a cycle"
+    POOLED = "after a convolution's pooling"
+    PROLOGUE = "a prologue the kernel cannot apply"
 
 
 @dataclass(frozen=True)
@@ -234,13 +244,19 @@ def register_need(ecg: Ecg, nodes: Sequence[int], budget: Budget) -> int:
     Each operator is evaluated as a chain of two-operand instructions, its most
     demanding operand first: need = max(l1, l2 + 1, ..., ln + 1) over its operands'
     needs sorted l1 >= l2 >= ...; an operand from outside the group needs 1. A
-    Many-to-Many operator adds its accumulator tile. A value used twice inside the group
-    stays live in between: +1 for each."""
+    Many-to-Many operator adds its accumulator tile, except a pooling: it runs after its
+    producer's tile is stored (a pool epilogue) and needs 2, its input and its window. A
+    value used twice inside the group stays live in between: +1 for each."""
     inside = {ecg.ops[i]: i for i in nodes}
     need: dict[int, int] = {}
     shared = 0
     for i in sorted(nodes):
         op = ecg.ops[i]
+        if isinstance(op, POOLING):
+            # a pool epilogue runs after the convolution's tile is stored, reading it
+            # back: one operand and one window accumulator, no register tile
+            need[i] = 2
+            continue
         labels = sorted((need[inside[v.owner]] if v.owner in inside else 1
                          for v in op.operands), reverse=True)
         own = max([labels[0], *(label + 1 for label in labels[1:])]) if labels else 1
@@ -267,6 +283,125 @@ def fits(ecg: Ecg, nodes: Sequence[int], budget: Budget) -> bool:
     return (len(nodes) <= budget.max_ops
             and tensor_count(ecg, nodes) <= budget.pointer_registers
             and register_need(ecg, nodes, budget) <= budget.vector_registers)
+
+
+POOLING = (nn.MaxPool2dOp, nn.AvgPool2dOp, nn.AdaptiveAvgPool2dOp)
+
+
+def pools_a_convolution(ecg: Ecg, nodes: Sequence[int]) -> bool:
+    """Is `nodes` what one convolution kernel with a pool epilogue computes
+    (`table.CONV_POOL`, the one Many-to-Many pair that fuses)?
+
+    Exactly two Many-to-Many ops: an f32 nn.conv2d C whose weight carries no sparse
+    encoding (the sparse kernels take no pool epilogue) and a max/avg/adaptive-average
+    pooling P. Walking back from P's input, every producer up to C is an element-wise op
+    of `nodes` with exactly one operand from inside `nodes` (the chain), and every chain
+    value before P's input has one use: the code generator's epilogue chain, so C's
+    kernel reaches P's input in registers. P's input may have other users (the
+    squeeze-excite multiply): the kernel stores it anyway. Every other op is an
+    element-wise ancestor of C inside `nodes` (C's prologue): nothing in the group reads
+    P's result or the chain, so the group ends at P."""
+    ops = [ecg.ops[i] for i in nodes]
+    heavy = [op for i, op in zip(nodes, ops, strict=True)
+             if ecg.mapping[i] is MappingType.MANY_TO_MANY]
+    convs = [op for op in heavy if isinstance(op, nn.Conv2dOp)]
+    pools = [op for op in heavy if isinstance(op, POOLING)]
+    if len(heavy) != 2 or len(convs) != 1 or len(pools) != 1:
+        return False
+    conv, pool = convs[0], pools[0]
+    weight = conv.weight.type
+    if not isinstance(weight, TensorType) or not isinstance(weight.encoding, NoneAttr) or \
+            not isinstance(weight.get_element_type(), Float32Type):
+        return False
+    inside = set(ops)
+    value = pool.operands[0]
+    last = True
+    chain: set[Operation] = set()
+    while isinstance(value.owner, Operation) and value.owner is not conv:
+        owner = value.owner
+        if owner not in inside or not _elementwise(owner):
+            return False
+        if not last and not value.has_one_use():
+            return False
+        links = [v for v in owner.operands if v.owner in inside]
+        if len(links) != 1:
+            return False
+        chain.add(owner)
+        value, last = links[0], False
+    if value.owner is not conv or not (last or value.has_one_use()):
+        return False
+    ancestors: set[Operation] = set()
+    stack: list[Operation] = [conv]
+    while stack:
+        for operand in stack.pop().operands:
+            owner = operand.owner
+            if owner in inside and owner not in ancestors:
+                ancestors.add(owner)  # type: ignore[arg-type]
+                stack.append(owner)  # type: ignore[arg-type]
+    prologue = inside - {conv, pool} - chain
+    return prologue <= ancestors and all(_elementwise(op) for op in prologue)
+
+
+def reads_a_convolution_pool(ecg: Ecg, nodes: Sequence[int]) -> bool:
+    """Does an op of `nodes` read the result of a pooling of `nodes` that pools a dense
+    convolution's element-wise chain? Such a pooling is kept for its convolution's
+    kernel (step 6), which ends there: a pooling kernel takes no epilogue."""
+    ops = {ecg.ops[i] for i in nodes}
+    for op in ops:
+        if isinstance(op, POOLING) and _pools_a_chain(op) and any(
+                use.operation in ops for use in op.results[0].uses):
+            return True
+    return False
+
+
+def _pools_a_chain(pool: Operation) -> bool:
+    """Is `pool`'s input a dense f32 convolution's result, possibly through element-wise
+    ops whose results (but the last) have one use?"""
+    value, last = pool.operands[0], True
+    while isinstance(value.owner, Operation) and _elementwise(value.owner):
+        if not last and not value.has_one_use():
+            return False
+        value, last = value.owner.operands[0], False
+    conv = value.owner
+    if not isinstance(conv, nn.Conv2dOp) or not (last or value.has_one_use()):
+        return False
+    weight = conv.weight.type
+    return isinstance(weight, TensorType) and isinstance(weight.encoding, NoneAttr) and \
+        isinstance(weight.get_element_type(), Float32Type)
+
+
+def prologue_also_used_outside(ecg: Ecg, nodes: Sequence[int]) -> bool:
+    """Does a convolution of `nodes` read, directly or through element-wise ops of
+    `nodes`, an element-wise value of `nodes` that has other users? [OURS] The
+    convolution applies its prologue while packing its input and stores nothing of it,
+    so such a value needs a kernel of its own: the group would be split."""
+    ops = {ecg.ops[i] for i in nodes}
+    for op in ops:
+        if not isinstance(op, nn.Conv2dOp):
+            continue
+        value = op.operands[0]
+        while value.owner in ops and _elementwise(value.owner):  # type: ignore[arg-type]
+            if not value.has_one_use():
+                return True
+            value = value.owner.operands[0]  # type: ignore[union-attr]
+    return False
+
+
+def feeds_a_matrix_product(ecg: Ecg, nodes: Sequence[int]) -> bool:
+    """Does an element-wise op of `nodes` compute an operand of an nn.linear / nn.matmul
+    of `nodes`? [OURS] The GEMM kernel reads its operands in place (or packs B from
+    memory) and applies no prologue, so such a group is always split by the code
+    generator into the element-wise kernel and the product's: a group only in name.
+    The element-wise op can instead join the producer before it as its epilogue
+    (VGG-16's linear -> relu -> linear, BERT's linear -> gelu -> linear)."""
+    ops = {ecg.ops[i] for i in nodes}
+    return any(isinstance(op, nn.LinearOp | nn.MatmulOp) and any(
+        v.owner in ops and _elementwise(v.owner) for v in op.operands)  # type: ignore[arg-type]
+        for op in ops)
+
+
+def _elementwise(op: Operation) -> bool:
+    return isinstance(op, (*nn.UNARY_OPS, *nn.BINARY_OPS, nn.BatchNormOp))
 
 
 @dataclass
@@ -313,7 +448,19 @@ class _Growth:
         if kind is None or self.fused[node]:
             return False
         cell = lookup(self.mapping, kind) if consumer else lookup(kind, self.mapping)
-        outcome = self.judge(node, cell.colour)
+        merged = [*self.nodes, node]
+        if pools_a_convolution(ecg, merged):
+            if cell.colour is Colour.RED:
+                cell = CONV_POOL
+            outcome = self.judge(node, cell.colour)
+        elif cell.colour is Colour.RED:
+            outcome = Outcome.RED
+        elif pools_a_convolution(ecg, self.nodes) or reads_a_convolution_pool(ecg, merged):
+            outcome = Outcome.POOLED  # a convolution's pooling ends its group
+        elif feeds_a_matrix_product(ecg, merged) or prologue_also_used_outside(ecg, merged):
+            outcome = Outcome.PROLOGUE
+        else:
+            outcome = self.judge(node, cell.colour)
         self.decisions.append(Decision(ecg.ops[self.seed], ecg.ops[node], cell.colour,
                                        outcome))
         if outcome is not Outcome.FUSED:
@@ -353,17 +500,47 @@ def plan_block(ecg: Ecg, budget: Budget = DEFAULT_BUDGET, oracle: CostOracle | N
     decisions: list[Decision] = []
     seeds = sorted((i for i, kind in enumerate(ecg.mapping) if kind is MappingType.ONE_TO_ONE),
                    key=lambda i: (ecg.ir_bytes[i], i))
-    groups = []
+    growths: dict[int, _Growth] = {}
     for seed in seeds:
         if fused[seed]:
             continue
         growth = _Growth(ecg, partition, budget, oracle, fused, seed, decisions)
         growth.run()
-        if len(growth.nodes) > 1:
-            groups.append(FusionGroup(tuple(ecg.ops[i] for i in growth.nodes),
-                                      growth.mapping, ecg.ops[seed]))
+        growths[seed] = growth
+    _pool_convolutions(ecg, partition, budget, oracle, fused, decisions, growths)
+    groups = [FusionGroup(tuple(ecg.ops[i] for i in growth.nodes), growth.mapping,
+                          ecg.ops[seed])
+              for seed, growth in growths.items() if len(growth.nodes) > 1]
     groups.sort(key=lambda g: ecg.index(g.ops[0]))
     return BlockPlan(ecg, tuple(groups), tuple(decisions))
+
+
+def _pool_convolutions(ecg: Ecg, partition: _Partition, budget: Budget,
+                       oracle: CostOracle | None, fused: list[bool],
+                       decisions: list[Decision], growths: dict[int, _Growth]) -> None:
+    """Step 6 [OURS]: a pooling still unfused after Listing 1 whose input a convolution
+    produces directly (VGG's conv -> max_pool, once `algebraic` has moved the relu after
+    the pool) is reached from no One-to-One seed. It is offered to its convolution's
+    group, or to the convolution alone as a new group seeded there, with the same
+    checks (`table.CONV_POOL`, budget, convexity)."""
+    for node, op in enumerate(ecg.ops):
+        if fused[node] or not isinstance(op, POOLING):
+            continue
+        producer = op.operands[0].owner
+        if not isinstance(producer, nn.Conv2dOp) or producer not in ecg.positions:
+            continue
+        root = partition.group_of[ecg.index(producer)]
+        growth = growths.get(root)
+        if growth is None:
+            if fused[root]:
+                continue
+            growth = _Growth(ecg, partition, budget, oracle, fused, root, decisions)
+            if not growth.try_fuse(node, consumer=True):
+                fused[root] = False
+                continue
+            growths[root] = growth
+        else:
+            growth.try_fuse(node, consumer=True)
 
 
 def function_blocks(module: ModuleOp):
