@@ -29,22 +29,7 @@ from sparsec.transforms.fusion import fuse
 RTOL = ATOL = 1e-4
 
 
-@pytest.fixture(autouse=True, scope="module")
-def private_cache(tmp_path_factory):
-    """A private cache, verified IR, and no minimum work for threads: these small
-    kernels run split over the team when threads=2 (the race the pool epilogue must
-    avoid needs two threads on one kernel)."""
-    from sparsec.lowering import nn_to_loops
-    from sparsec.lowering.kernels import elementwise, pooling, reductions
-
-    patch = pytest.MonkeyPatch()
-    patch.setenv("SPARSEC_CACHE_DIR", str(tmp_path_factory.mktemp("jit-cache")))
-    patch.setenv("SPARSEC_VERIFY", "1")
-    patch.setattr(nn_to_loops, "PARALLEL_MIN_WORK", 0)
-    for module in (elementwise, pooling, reductions):
-        patch.setattr(module, "PARALLEL_MIN_ELEMENTS", 0)
-    yield
-    patch.undo()
+pytestmark = pytest.mark.usefixtures("small_kernels_in_parallel")
 
 
 @st.composite

@@ -16,21 +16,7 @@ from sparsec.transforms.fusion.table import Colour
 SHAPE = (1, 4, 6, 6)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def private_cache(tmp_path_factory):
-    """A private cache, verified IR, and no minimum work for threads (these small
-    kernels run split over the team when threads=2)."""
-    from sparsec.lowering import nn_to_loops
-    from sparsec.lowering.kernels import elementwise, pooling, reductions
-
-    patch = pytest.MonkeyPatch()
-    patch.setenv("SPARSEC_CACHE_DIR", str(tmp_path_factory.mktemp("jit-cache")))
-    patch.setenv("SPARSEC_VERIFY", "1")
-    patch.setattr(nn_to_loops, "PARALLEL_MIN_WORK", 0)
-    for module in (elementwise, pooling, reductions):
-        patch.setattr(module, "PARALLEL_MIN_ELEMENTS", 0)
-    yield
-    patch.undo()
+pytestmark = pytest.mark.usefixtures("small_kernels_in_parallel")
 
 
 def conv(f, x, cout=None, groups=1):
