@@ -2,19 +2,19 @@
 `#sparse.pattern`, `#sparse.csr`): nn.conv2d, nn.linear, and nn.matmul with a constant
 2-D right operand.
 
-All three share one structure (`core`: a view of the contraction and a row program): the contraction's GEMM view
-Y[M][N] = W[M][K] . X[K][N] (conv2d: W is Cout x Cin*kh*kw per group and X the im2col
+All three share one structure (`core`: a view of the contraction and a row program):
+the contraction's GEMM view Y[M][N] = W[M][K] . X[K][N] (conv2d: W is Cout x Cin*kh*kw per group and X the im2col
 columns of one image; linear: W is out x in and X the transposed input rows), N cut into
 panels of `nr = nv * lanes` columns. A tile packs its chunk of X once into a stack
-buffer (im2col / x^T panels, or for a stride-1 convolution a zero-padded band of input
-rows read in place) and runs the format's row program over a range of W's rows,
+buffer (im2col / x^T panels, or for a convolution a zero-padded band of input rows read
+in place, split into column phases when strided) and runs the format's row program over a range of W's rows,
 accumulating `nv` vectors per output row with vector FMAs; each finished row goes
 through the same One-to-One epilogue (bias, batch norm, residual add, activations) as
 the dense kernels before its single store.
 
     bcr.py      GRIM: per tile, the kept columns of X loaded once and used by all the
-                block row's sums (in registers), one branch-free body per kept-column
-                count
+                tile's kept rows (a block row's sums in registers, or only the kept
+                rows' sums updated in memory), one branch-free body per tile shape
     pattern.py  PatDNN: FKW storage, filters in kernel-reorder order, one branch-free
                 body per pattern (4 taps)
     csr.py      the unstructured baseline
