@@ -3,14 +3,15 @@
 2-D right operand.
 
 All three share one structure (`core`: a view of the contraction and a row program):
-the contraction's GEMM view Y[M][N] = W[M][K] . X[K][N] (conv2d: W is Cout x Cin*kh*kw per group and X the im2col
-columns of one image; linear: W is out x in and X the transposed input rows), N cut into
-panels of `nr = nv * lanes` columns. A tile packs its chunk of X once into a stack
-buffer (im2col / x^T panels, or for a convolution a zero-padded band of input rows read
-in place, split into column phases when strided) and runs the format's row program over a range of W's rows,
-accumulating `nv` vectors per output row with vector FMAs; each finished row goes
-through the same One-to-One epilogue (bias, batch norm, residual add, activations) as
-the dense kernels before its single store.
+the contraction's GEMM view Y[M][N] = W[M][K] . X[K][N] (conv2d: W is Cout x Cin*kh*kw
+per group and X the im2col columns of one image; linear: W is out x in and X the
+transposed input rows), N cut into panels of `nr = nv * lanes` columns. A tile packs its
+chunk of X once into a stack buffer (im2col / x^T panels, or for a convolution a
+zero-padded band of input rows read in place, split into column phases when strided) and
+runs the format's row program over a range of W's rows, accumulating `nv` vectors per
+output row with vector FMAs; each finished row goes through the same One-to-One epilogue
+(bias, batch norm, residual add, activations) as the dense kernels before its single
+store.
 
     bcr.py      GRIM: per tile, the kept columns of X loaded once and used by all the
                 tile's kept rows (a block row's sums in registers, or only the kept
