@@ -246,13 +246,23 @@ LAYER_COLUMNS = ["sparsec dense", "torch dense", "sparsec bcr50", "sparsec bcr80
 SPEEDUP_COLUMNS = ["sparsec bcr90", "sparsec bcr90-16x16", "sparsec pattern"]
 
 
+def table_head(head: list[str]) -> list[str]:
+    """A markdown table's header and rule lines."""
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+
+def failed_row(r: dict) -> str:
+    """The row of a case whose child process failed: its error's last line."""
+    return f"| {r['case']} | failed: {r['failed'].splitlines()[-1][:100]} |"
+
+
 def layers_table(results: list[dict]) -> str:
     head = ["layer", *LAYER_COLUMNS, *(f"torch dense / {c}" for c in SPEEDUP_COLUMNS),
             "max rel. error"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = table_head(head)
     for r in results:
         if "failed" in r:
-            lines.append(f"| {r['case']} | failed: {r['failed'].splitlines()[-1][:100]} |")
+            lines.append(failed_row(r))
             continue
         ms = r["ms"]
         cells = [f"{ms[c]:.2f}" if c in ms else "-" for c in LAYER_COLUMNS]
@@ -268,10 +278,10 @@ def models_table(results: list[dict]) -> str:
     columns = ["sparsec sparse", "sparsec dense", "onnxruntime dense", "torch dense"]
     head = ["model", "weights kept", *columns, "onnxruntime / sparsec sparse",
             "sparsec dense / sparse", "error vs torch (masked)", "compile s"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = table_head(head)
     for r in results:
         if "failed" in r:
-            lines.append(f"| {r['case']} | failed: {r['failed'].splitlines()[-1][:100]} |")
+            lines.append(failed_row(r))
             continue
         ms = r["ms"]
         lines.append(

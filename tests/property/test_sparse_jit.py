@@ -115,6 +115,14 @@ class Weight:
         return [*arrays, assemble], assemble.result
 
 
+def bias_constant(bias: np.ndarray | None) -> tuple[list, SSAValue | None]:
+    """The ops that make `bias` a constant, and its value (none without a bias)."""
+    if bias is None:
+        return [], None
+    c = nn.ConstantOp.from_array(bias, f"b{next(_KEYS)}")
+    return [c], c.result
+
+
 @st.composite
 def structured(draw, shape: tuple[int, ...], kinds=("bcr", "csr")) -> Weight:
     """A weight of `shape` in one of `kinds` (bcr only with a block that divides it)."""
@@ -237,12 +245,7 @@ def linear_case(draw) -> Case:
     extra, tail, kind = draw(epilogue((*leading, n_out), len(leading)))
 
     def build(args, w):
-        ops = []
-        b = None
-        if bias is not None:
-            c = nn.ConstantOp.from_array(bias, f"b{next(_KEYS)}")
-            ops.append(c)
-            b = c.result
+        ops, b = bias_constant(bias)
         op = nn.LinearOp(args[0], w, b)
         more, result = tail(op.result, args[1:])
         return [*ops, op, *more], result
@@ -274,12 +277,7 @@ def conv_case(draw) -> Case:
     extra, tail, epi = draw(epilogue((n, c_out, oh, ow), 1))
 
     def build(args, wv):
-        ops = []
-        b = None
-        if bias is not None:
-            c = nn.ConstantOp.from_array(bias, f"b{next(_KEYS)}")
-            ops.append(c)
-            b = c.result
+        ops, b = bias_constant(bias)
         op = nn.Conv2dOp(args[0], wv, b, stride=(sh, sw),
                          padding=(pad, pad, pad, pad), dilation=(dilation, dilation),
                          groups=groups)
