@@ -487,14 +487,16 @@ def test_weights_entering_a_fusion_group_are_packed_and_interpret_the_same():
 
 
 def test_pattern_fallback_narrows_the_block_to_divide_the_layer():
-    # ResNet's 7x7 stem (GEMM view 64 x 147): 8x4 does not divide K = 147, 8x3 does
-    assert narrowed_block((8, 4), (64, 147)) == (8, 3)
+    # ResNet's 7x7 stem (GEMM view 64 x 147): 8x4 does not divide K = 147; 7 is the
+    # nearest divisor above 4 within 2x
+    assert narrowed_block((8, 4), (64, 147)) == (8, 7)
     assert narrowed_block((8, 4), (64, 256)) == (8, 4)
-    assert narrowed_block((8, 4), (10, 7)) == (5, 1)
+    assert narrowed_block((8, 4), (10, 7)) == (10, 7)  # within 2x: widened
+    assert narrowed_block((8, 4), (34, 11)) == (2, 1)  # 17 and 11 are past 2x: narrowed
     rng = np.random.default_rng(0)
     weights = {"stem": rng.standard_normal((64, 3, 7, 7)),
                "conv": rng.standard_normal((8, 8, 3, 3))}
     pruned = prune_weights(weights, Pattern(8, 3.6))
-    assert pruned["stem"].encoding == BCRAttr((8, 3))
+    assert pruned["stem"].encoding == BCRAttr((8, 7))
     kept = np.count_nonzero(pruned["stem"].mask) / pruned["stem"].mask.size
-    assert kept == pytest.approx(2 / 24)  # bcr_keep((8, 3), 1 - 4 / (9 * 3.6)) = 2 x 1
+    assert kept == pytest.approx(6 / 56)  # bcr_keep((8, 7), 1 - 4 / (9 * 3.6)) = 3 x 2

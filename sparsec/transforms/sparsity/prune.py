@@ -83,9 +83,15 @@ def _prune_patterns(weights: Mapping[str, np.ndarray], scheme: Pattern) -> dict[
 
 
 def narrowed_block(block: tuple[int, int], view: tuple[int, int]) -> tuple[int, int]:
-    """The block a pattern scheme's BCR fallback uses on a GEMM view (M, K): each side the
-    largest divisor of the view's side that is at most the requested one, so that every
-    layer patterns do not fit is pruned (ResNet's 7x7 stem, K = 3 * 49 = 147, gets 8x3
-    tiles; 8x4 would leave it dense)."""
-    return tuple(max(d for d in range(1, b + 1) if side % d == 0)
-                 for b, side in zip(block, view, strict=True))
+    """The block a pattern scheme's BCR fallback uses on a GEMM view (M, K), so that every
+    layer patterns do not fit is pruned: each side the smallest divisor of the view's side
+    that is at least the requested one, if it is at most twice that, else the largest
+    divisor below it. ResNet's 7x7 stem (K = 3 * 49 = 147) gets 8x7 tiles. The papers
+    leave this open; we widen rather than narrow because a wider tile comes closer to the
+    requested rate (at 87.7%, 8x3 can keep 2 of 24 weights, 8.3%; 8x7 keeps 3 x 2 of 56,
+    10.7%) and the BCR kernel amortises each kept row's update over the tile's kept
+    columns (the stem, fastest of 300 runs: 0.85 ms with 8x3, 0.63 ms with 8x7)."""
+    def side(b: int, n: int) -> int:
+        wider = [d for d in range(b, min(n, 2 * b) + 1) if n % d == 0]
+        return wider[0] if wider else max(d for d in range(1, b + 1) if n % d == 0)
+    return (side(block[0], view[0]), side(block[1], view[1]))

@@ -489,8 +489,8 @@ class _DirectConvView(_ConvView):
             for plane, phase in enumerate(self.phases):
                 with E.loop(0, self.bh) as r:
                     ih = E.iadd(first_row, r.iv)
-                    row_ok = E.splat(E.and_(E.cmpi("sge", ih, 0), E.cmpi("slt", ih, h)),
-                                     lanes)
+                    row_in = E.and_(E.cmpi("sge", ih, 0), E.cmpi("slt", ih, h))
+                    row_ok = E.splat(row_in, lanes)
                     source = E.iadd(E.iadd(x_base, E.imul(ci.iv, h * w)),
                                     E.imul(E.imax(E.imin(ih, h - 1), 0), w))
                     target = E.imul(E.iadd(E.imul(E.iadd(E.imul(ci.iv, len(self.phases)),
@@ -499,10 +499,19 @@ class _DirectConvView(_ConvView):
                         column = E.iadd(E.imul(c.iv, s), phase - self.left)
                         lane_cols = E.value(arith.AddiOp(
                             E.splat(E.cast_index(E.index(column), I32), lanes), lane_steps))
-                        inside = E.and_(E.cmpi("sge", lane_cols, E.const(0, vec_i32)),
-                                        E.cmpi("slt", lane_cols, E.const(w, vec_i32)))
-                        value = E.vload_strided(self.x, E.iadd(source, column), lanes, s,
-                                                E.and_(row_ok, inside), 0.0)
+                        at = E.iadd(source, column)
+
+                        def edge(lane_cols=lane_cols, at=at) -> list[SSAValue]:
+                            inside = E.and_(E.cmpi("sge", lane_cols, E.const(0, vec_i32)),
+                                            E.cmpi("slt", lane_cols, E.const(w, vec_i32)))
+                            return [E.vload_strided(self.x, at, lanes, s,
+                                                    E.and_(row_ok, inside), 0.0)]
+                        # a vector wholly inside the row: a plain load (the masked load
+                        # of every vector cost about a fifth of VGG-16's 64@224 layer)
+                        interior = E.and_(row_in, E.and_(
+                            E.cmpi("sge", column, 0), E.cmpi("sle", column, w - lanes * s)))
+                        [value] = E.choose(interior, lambda at=at: [E.vload_strided(
+                            self.x, at, lanes, s, None, 0.0)], edge)
                         E.vstore(value, xp, E.iadd(target, c.iv))
 
 

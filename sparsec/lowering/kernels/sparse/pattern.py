@@ -20,8 +20,9 @@ The code has one branch-free loop per pattern of the set, its 4 tap offsets cons
             acc2 += w2 * Xp[c + t2]; acc3 += w3 * Xp[c + t3]    # each per kernel
     store(epilogue((acc0 + acc1) + (acc2 + acc3)))
 
-A row has `nv` vectors of output columns (2 on AVX2: 4 x 2 sums and 4 broadcast weights
-in 16 registers), so each pattern loop's start and end are paid for nv vectors. One
+A row has `nv` vectors of output columns (3 on AVX2: 4 x 3 sums and 4 broadcast weights
+in 16 registers, the input vectors read by the FMAs' memory operands), so each pattern
+loop's start and end are paid for nv vectors. One
 chain per tap, not two: a kernel's iteration then waits for one FMA latency, not two
 (ResNet-18's 512@7 layer: 1.34 -> 1.14 ms; the 64@56 and 256@14 layers unchanged).
 """
@@ -41,9 +42,12 @@ from .core import Layout, Panels, Program, Sink, index_array, load_index, value_
 
 
 def vectors_per_row(target: Target) -> int:
-    """Vectors of output columns per filter: 4 sums (one per tap) and a loaded value
-    each, plus the 4 broadcast weights, within the vector registers (at most 4)."""
-    return max(1, min(4, (target.vector_registers - PATTERN_SIZE) // (PATTERN_SIZE + 1)))
+    """Vectors of output columns per filter: 4 sums (one per tap) each, plus the 4
+    broadcast weights, within the vector registers (at most 4); the input vectors need
+    no register (an FMA reads them from memory). On ResNet-18's 3x3 layers (fastest of
+    400 runs, three runs each) nv = 3 against 2: 64@56 0.71-0.76 ms against 0.75-0.80,
+    128@28 0.83-0.85 against 0.85-0.89, 256@14 and 512@7 the same."""
+    return max(1, min(4, (target.vector_registers - PATTERN_SIZE) // PATTERN_SIZE))
 
 
 def _segments(ptr: np.ndarray) -> np.ndarray:
