@@ -18,9 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROUNDS = 4
-"""Engines take turns in this many rounds, so a slow phase of a shared machine hits
-every engine alike."""
+PER_TURN = 2
+"""Timed calls per turn: engines take turns in runs / PER_TURN rounds, so a slow phase of
+the shared machine hits every engine alike. This machine has phases of several seconds in
+which the same code runs up to 40% slower (ResNet-18 with patterns in one process: 16.6
+ms for 5 calls, 22-24 ms for the next 11, then 17 ms again); in 4 rounds of 5 calls such
+a phase fell on a few turns of one engine, and its median moved from 17.0 to 22.4 ms
+between two runs while onnxruntime's stayed at 49.7 ms."""
 SETTLE = 0.2
 """Seconds of idle time before each engine's turn (see `interleaved`)."""
 
@@ -35,8 +39,8 @@ def timer(fn):
 
 
 def interleaved(engines: dict, runs: int, warmup: int = 3) -> dict[str, list[float]]:
-    """`runs` timed calls of each engine (ms), after `warmup` calls each, taking turns in
-    ROUNDS rounds. Between turns the machine idles for SETTLE seconds and each turn
+    """`runs` timed calls of each engine (ms), after `warmup` calls each, taking turns of
+    PER_TURN calls. Between turns the machine idles for SETTLE seconds and each turn
     starts with one untimed call: the engine that ran before leaves its thread pool
     spinning for a while (onnxruntime's and OpenMP's workers busy-wait for the next
     task), and on 2 cores that steals the core the next engine's second thread needs.
@@ -45,12 +49,11 @@ def interleaved(engines: dict, runs: int, warmup: int = 3) -> dict[str, list[flo
         for _ in range(warmup):
             run()
     samples: dict[str, list[float]] = {name: [] for name in engines}
-    per_round = max(1, -(-runs // ROUNDS))
-    for _ in range(ROUNDS):
+    for _ in range(-(-runs // PER_TURN)):
         for name, run in engines.items():
             time.sleep(SETTLE)
             run()
-            samples[name] += [run() for _ in range(per_round)]
+            samples[name] += [run() for _ in range(PER_TURN)]
     return samples
 
 

@@ -23,8 +23,8 @@ Three parts, each case in a fresh Python process (as benchmarks/run.py):
 The weights are random, pruned with `sparsec.prune` (the model is masked in place), and
 sparsec compiles the masked model with `sparsity=` the same scheme; every sparsec result
 is checked against PyTorch on the masked model (max |difference| / output scale). Times
-are medians in milliseconds of `--runs` calls per engine, the engines taking turns in 4
-rounds after a warm-up, on `--threads` threads (default 1: the machine is shared).
+are medians in milliseconds of `--runs` calls per engine, the engines taking turns of 2
+calls after a warm-up (`harness.interleaved`), on `--threads` threads (default 1: the machine is shared).
 """
 
 from __future__ import annotations

@@ -185,6 +185,23 @@ def test_a_chain_feeding_a_matmul_is_one_strided_copy():
     assert len(ops) == 3
 
 
+def test_a_chain_in_the_matmuls_group_is_read_through_strides():
+    """The same key path when profiling fuses the yellow Shuffle -> Many-to-Many cell:
+    the chain is in the matmul's group, and the matmul packs K^T straight from the relu's
+    buffer through the composed strides; no copy."""
+    f = Fn((3, 16, 1, 64), (1, 4, 16, 16))
+    qkv, q = f.args
+    s = f(nn.SliceOp(qkv, [1, 0, 0, 0], [2, 16, 1, 64]))
+    r = f(nn.ReshapeOp(f(nn.ReluOp(s)), (16, 4, 16)))
+    t = f(nn.ReshapeOp(f(nn.TransposeOp(r, (1, 0, 2))), (1, 4, 16, 16)))
+    k = f(nn.TransposeOp(t, (0, 1, 3, 2)))
+    module = f.module(f(nn.MatmulOp(q, k)))
+    fuse(module, oracle=FusionAlwaysPays())
+    ops = [k["ops"] for k in run(module).kernels]
+    assert ops == [["nn.slice", "nn.relu"],
+                   ["nn.reshape", "nn.transpose", "nn.reshape", "nn.transpose", "nn.matmul"]]
+
+
 @pytest.mark.parametrize(("dims", "strides", "new"), [
     ((4, 6), (6, 1), (2, 2, 3, 2)),      # contiguous: any shape
     ((6, 4), (1, 6), (6, 2, 2)),         # transposed: split the last dim

@@ -595,36 +595,62 @@ def emit_linear(k: Kernel, op: nn.LinearOp, epilogue: Sequence[Operation]) -> No
         steps.insert(0, Step(op, [Operand((n_out,), op.bias)], 0,
                              lambda E_, v: E_.fadd(v[0], v[1])))
     weight = k.constant(op.weight)
-    _gemm(k, op, epilogue, batch=(), m=m, n=n_out, depth=depth, a_value=op.input,
-          a_batch=(), b_value=op.weight, b_constant=weight, b_transposed=True,
-          b_batch=(), steps=steps)
+    _gemm(k, op, epilogue, batch=(), m=m, n=n_out, depth=depth,
+          a=Strided(k.buffer(op.input), 0, (depth, 1)), b_value=op.weight,
+          b_constant=weight, b_transposed=True,
+          b=Strided(k.buffer(op.weight), 0, (1, depth)) if weight is None else None,
+          steps=steps)
 
 
 def emit_matmul(k: Kernel, op: nn.MatmulOp, epilogue: Sequence[Operation]) -> None:
+    """C[b] = A[b] . B[b] over the broadcast batch dims b. Either operand may be a view
+    folded by its fusion group (a transpose, slice, expand or reshape of a buffer,
+    `views.fold_views`): the kernel reads its base through the view's strides, so K^T
+    in attention is read in place, not copied."""
     a_dims, b_dims = shape(op.lhs), shape(op.rhs)
     out_dims = shape(op.result)
     batch = out_dims[:-2]
     m, depth = a_dims[-2:]
     n = b_dims[-1]
-    a_batch = broadcast_strides(a_dims[:-2], batch) if batch else ()
-    b_batch = broadcast_strides(b_dims[:-2], batch) if batch else ()
-    a_batch = tuple(s * m * depth for s in a_batch)
-    b_batch = tuple(s * depth * n for s in b_batch)
     steps = list(chain_steps(k, epilogue, op.result))
     rhs = k.constant(op.rhs)
-    _gemm(k, op, epilogue, batch=batch, m=m, n=n, depth=depth, a_value=op.lhs, a_batch=a_batch,
-          b_value=op.rhs, b_constant=rhs, b_transposed=False, b_batch=b_batch, steps=steps)
+    _gemm(k, op, epilogue, batch=batch, m=m, n=n, depth=depth,
+          a=strided_operand(k, op.lhs, (*batch, m, depth)), b_value=op.rhs, b_constant=rhs,
+          b_transposed=False,
+          b=strided_operand(k, op.rhs, (*batch, depth, n)) if rhs is None else None,
+          steps=steps)
+
+
+@dataclass(frozen=True)
+class Strided:
+    """A matrix operand: element [b..., i, j] at buffer[offset + sum(b * strides[:-2]) +
+    i * strides[-2] + j * strides[-1]] (stride 0 on broadcast batch dims)."""
+
+    buffer: SSAValue
+    offset: int
+    strides: tuple[int, ...]
+
+
+def strided_operand(k: Kernel, value: SSAValue, dims: Sequence[int]) -> Strided:
+    """`value` read at the indices of `dims` (its batch dims broadcast): through its folded
+    view if it has one, else its own contiguous buffer."""
+    view = k.views.get(k.resolve(value))
+    if view is not None:
+        access = view.access(k, dims, shape(value))
+        return Strided(access.buffer, access.offset, tuple(access.strides))
+    return Strided(k.buffer(value), 0, broadcast_strides(shape(value), dims))
 
 
 def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Sequence[int],
-          m: int, n: int, depth: int, a_value: SSAValue, a_batch: Sequence[int],
-          b_value: SSAValue, b_constant: np.ndarray | None, b_transposed: bool,
-          b_batch: Sequence[int], steps: list[Step]) -> None:
-    """C[b][m, n] = A[b][m, :] . B[b][:, n] for every batch index b; B[b] is b_value read
-    as [K][N] (or [N][K] when b_transposed), packed into panels. `b_constant` is b_value's
-    array when it is a compile-time constant."""
+          m: int, n: int, depth: int, a: Strided, b_value: SSAValue,
+          b_constant: np.ndarray | None, b_transposed: bool, b: Strided | None,
+          steps: list[Step]) -> None:
+    """C[b][m, n] = A[b][m, :] . B[b][:, n] for every batch index b, A and B read through
+    their strides (`Strided`: [batch..., M, K] and [batch..., K, N]), B packed into
+    panels. `b_constant` is b_value's array when it is a compile-time constant (packed at
+    compile time, read as [K][N], or [N][K] when b_transposed; `b` is None then)."""
     E = k.E
-    if not isinstance(a_value.type.get_element_type(), type(f32)):
+    if not isinstance(op.operands[0].type.get_element_type(), type(f32)):
         raise k.fail("only f32 matrix products are supported by the code generator")
     lanes = k.lanes
     mr, nv = _matmul_block(k, m)
@@ -634,7 +660,8 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
     batches = prod(batch)
     result = (epilogue[-1] if epilogue else op).results[0]
     out_dims = shape(result)
-    a = k.buffer(a_value)
+    a_row_stride, a_step = a.strides[-2:]
+    a_batch = a.strides[:-2]
     y = k.buffer(result)
     accesses = [[o.access(k, out_dims) for o in step.operands] for step in steps]
 
@@ -646,11 +673,14 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
         padded[:, :, :n] = matrix
         packed = padded.reshape(matrix.shape[0], depth, panels, nr).transpose(0, 2, 1, 3)
         b_buffer = k.weight(np.ascontiguousarray(packed), ("gemm-b", k.resolve(b_value), nr))
-        b_batch_packed = tuple(s // (depth * n) * panels * depth * nr for s in b_batch)
+        # the constant's batch dims (in matrices), broadcast to the product's
+        b_batch_packed = tuple(s * panels * depth * nr for s in
+                               broadcast_strides(b_constant.shape[:-2], batch))
         chunk = max(1, min(panels, 8))
         scratch = None
     else:
-        b_buffer = k.buffer(b_value)
+        assert b is not None
+        b_buffer = b.buffer
         chunk = max(1, min(panels, SCRATCH_BYTES // (depth * nr * 4)))
         scratch = E.alloca(chunk * depth * nr)
     chunks = ceil_div(panels, chunk)
@@ -675,7 +705,7 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
         for size in reversed(batch):
             batch_index.insert(0, E.irem(rest, size))
             rest = E.idiv(rest, size)
-        a_base = E.linear(list(zip(batch_index, a_batch, strict=True)))
+        a_base = E.linear(list(zip(batch_index, a_batch, strict=True)), a.offset)
         c_base = E.imul(flat_batch, m * n)
         first_panel = E.imul(panel_chunk, chunk)
         panel_count = E.imin(chunk, E.isub(panels, first_panel))
@@ -689,9 +719,10 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
                 return Panel(b_buffer, E.iadd(b_base, E.imul(E.iadd(first_panel, p),
                                                              depth * nr)), nr)
         else:
-            b_base = E.linear(list(zip(batch_index, b_batch, strict=True)))
+            assert b is not None
+            b_base = E.linear(list(zip(batch_index, b.strides[:-2], strict=True)), b.offset)
             _pack_b(k, b_buffer, b_base, scratch, first_panel, panel_count, depth, n, nr, nv,
-                    b_transposed, iota)
+                    b.strides[-2:], iota)
 
             def panel_of(p: Index) -> Panel:
                 return Panel(scratch, E.imul(p, depth * nr), nr)
@@ -714,9 +745,10 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
 
                 def multiply(clamp: bool, m0: Index = m0, valid_rows: Index = valid_rows,
                              p: Index = p.iv) -> list:
-                    call_micro_kernel(k, mr, nv, a, E.iadd(a_base, E.imul(m0, depth)), depth,
-                                      1, valid_rows if clamp else None, panel_of(p), depth,
-                                      tile_buffer, False)
+                    call_micro_kernel(k, mr, nv, a.buffer,
+                                      E.iadd(a_base, E.imul(m0, a_row_stride)), a_row_stride,
+                                      a_step, valid_rows if clamp else None, panel_of(p),
+                                      depth, tile_buffer, False)
                     return []
 
                 if m % mr == 0:
@@ -754,21 +786,24 @@ def _row_ivs(E: Emitter, batch_index: list[Index], row: Index, out_dims: Sequenc
 
 
 def _pack_b(k: Kernel, b: SSAValue, base: Index, scratch: SSAValue, first_panel: Index,
-            panel_count: Index, depth: int, n: int, nr: int, nv: int, transposed: bool,
-            iota: SSAValue) -> None:
-    """scratch[p][kk][nr] = B[kk, panel p's columns] (zeros past column n)."""
+            panel_count: Index, depth: int, n: int, nr: int, nv: int,
+            strides: Sequence[int], iota: SSAValue) -> None:
+    """scratch[p][kk][nr] = B[kk, panel p's columns] (zeros past column n), where
+    B[kk, j] = b[base + kk * strides[0] + j * strides[1]]."""
     E = k.E
     lanes = k.lanes
+    k_stride, n_stride = strides
     with E.loop(0, panel_count) as p:
         n0 = E.imul(E.iadd(first_panel, p.iv), nr)
         target = E.imul(p.iv, depth * nr)
-        if transposed:  # B[k][n] = b[n][k]: one column of B is a row of b
+        if n_stride != 1:  # a column of B is strided (B = b^T: a row of b): element-wise
             with E.loop(0, nr) as j:
                 col = E.iadd(n0, j.iv)
                 valid = E.cmpi("slt", col, n)
-                source = E.iadd(base, E.imul(E.imin(col, n - 1), depth))
+                source = E.iadd(base, E.imul(E.imin(col, n - 1), n_stride))
                 with E.loop(0, depth) as kk:
-                    value = E.select(valid, E.load(b, E.iadd(source, kk.iv)), E.f32(0.0))
+                    value = E.select(valid, E.load(b, E.iadd(source, E.imul(kk.iv, k_stride))),
+                                     E.f32(0.0))
                     E.store(value, scratch, E.iadd(target, E.iadd(E.imul(kk.iv, nr), j.iv)))
         else:
             for v in range(nv):
@@ -776,7 +811,8 @@ def _pack_b(k: Kernel, b: SSAValue, base: Index, scratch: SSAValue, first_panel:
                 limit = E.cast_index(E.index(E.imax(E.imin(E.isub(n, col), lanes), 0)), I32)
                 mask = E.cmpi("slt", iota, E.splat(limit, lanes))
                 with E.loop(0, depth) as kk:
-                    value = E.vload_masked(b, E.iadd(base, E.iadd(E.imul(kk.iv, n), col)),
+                    value = E.vload_masked(b, E.iadd(base, E.iadd(E.imul(kk.iv, k_stride),
+                                                                  col)),
                                            mask, E.const(0.0, VectorType(f32, [lanes])))
                     E.vstore(value, scratch,
                              E.iadd(target, E.iadd(E.imul(kk.iv, nr), v * lanes)))

@@ -10,10 +10,13 @@ and its consumers read the base through the composed index map:
     reshape:          strides' from `reshape_strides` (no copy), when the view allows it
 
 Which consumers can read a view: element-wise kernels (their loop nest takes any strides,
-`emit_map`) and other folded data movement. A data-movement op whose result leaves the
-group, or feeds anything else (a matrix product, a reduction), is materialised by one
-strided copy from the base (`emit_view_copy`): a whole chain of reshapes, transposes and
-slices becomes one loop nest. Only kernels planned from `nn.fused` groups fold views.
+`emit_map`), dense matrix products (`gemm.emit_matmul`: the micro-kernel reads A with any
+row and column strides, B is packed into panels through its strides, so attention's K^T
+is read in place) and other folded data movement. A data-movement op whose result leaves
+the group, or feeds anything else (a convolution, a linear layer, a reduction), is
+materialised by one strided copy from the base (`emit_view_copy`): a whole chain of
+reshapes, transposes and slices becomes one loop nest. Only kernels planned from
+`nn.fused` groups fold views.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from sparsec.dialects import nn
 from .base import Kernel, KernelPlan, shape
 from .elementwise import Access, contiguous_strides, emit_map, identity
 from .epilogue import is_elementwise
+from .sparse import is_sparse
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -151,6 +155,8 @@ def fold_views(graph, plans: list[KernelPlan]) -> tuple[list[KernelPlan], Foldin
         if isinstance(user, MOVES):
             return user in movable
         main = main_of.get(user)
+        if isinstance(user, nn.MatmulOp):  # reads both operands through strides
+            return main is user and not is_sparse(user)
         return is_elementwise(user) and main is not None and is_elementwise(main)
 
     folded = {op for op in moves if op.results[0] not in outputs and users.get(op.results[0])

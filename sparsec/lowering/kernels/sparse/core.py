@@ -501,7 +501,7 @@ class _DirectConvView(_ConvView):
                             E.splat(E.cast_index(E.index(column), I32), lanes), lane_steps))
                         at = E.iadd(source, column)
 
-                        def edge(lane_cols=lane_cols, at=at) -> list[SSAValue]:
+                        def edge(lane_cols=lane_cols, at=at, row_ok=row_ok) -> list[SSAValue]:
                             inside = E.and_(E.cmpi("sge", lane_cols, E.const(0, vec_i32)),
                                             E.cmpi("slt", lane_cols, E.const(w, vec_i32)))
                             return [E.vload_strided(self.x, at, lanes, s,

@@ -1,0 +1,108 @@
+"""A matrix product reads its operands through the views its fusion group folds:
+transposes, slices, expands and reshapes of either operand become strides of the GEMM's
+A reads and B packing (`gemm.strided_operand`), not copies. For drawn batch shapes,
+permutations, slices and broadcasts, the fused kernel matches the interpreter, and the
+data movement of the matmul's group is inside the matmul's kernel (no copy kernel)."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sparsec.dialects import nn
+from sparsec.dialects.nn.builder import FunctionBuilder
+from sparsec.interpreters import interpret
+from sparsec.runtime.compiled import compile as jit_compile
+from sparsec.transforms.fusion import fuse
+
+RTOL = ATOL = 1e-4
+"""JIT vs interpreter (float32), as in test_fusion.py: sums run in another order."""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def private_cache(tmp_path_factory):
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SPARSEC_CACHE_DIR", str(tmp_path_factory.mktemp("jit-cache")))
+    patch.setenv("SPARSEC_VERIFY", "1")
+    yield
+    patch.undo()
+
+
+@st.composite
+def operand(draw, rows: int, cols: int, batch: tuple[int, ...]):
+    """How a [*batch, rows, cols] operand is made from an input: (input shape, steps)
+    with steps among transpose (of the stored matrix), slice (of a larger input), expand
+    (of a batch of 1) and reshape (of a flat last dim)."""
+    how = draw(st.sampled_from(["plain", "transpose", "slice", "expand", "reshape",
+                                "transpose+slice"]))
+    if how == "expand" and batch:
+        return (1, *batch[1:], rows, cols), [("expand", (*batch, rows, cols))]
+    if how == "reshape":
+        return (*batch, rows * cols), [("reshape", (*batch, rows, cols))]
+    steps = []
+    shape = [*batch, rows, cols]
+    if "slice" in how:
+        extra = draw(st.integers(1, 3))
+        start = draw(st.integers(0, extra))
+        steps.append(("slice", start, extra))
+        shape[-1] += extra
+    if "transpose" in how:
+        steps.append(("transpose",))
+        shape[-2], shape[-1] = shape[-1], shape[-2]
+    return tuple(shape), steps[::-1]  # applied input-side first
+
+
+def apply(f, value, steps):
+    for step in steps:
+        dims = value.type.get_shape()
+        if step[0] == "transpose":
+            perm = (*range(len(dims) - 2), len(dims) - 1, len(dims) - 2)
+            value = f(nn.TransposeOp(value, perm))
+        elif step[0] == "slice":
+            _, start, extra = step
+            stop = [*dims[:-1], start + dims[-1] - extra]
+            value = f(nn.SliceOp(value, [0] * (len(dims) - 1) + [start], stop))
+        elif step[0] == "expand":
+            value = f(nn.ExpandOp(value, step[1]))
+        else:
+            value = f(nn.ReshapeOp(value, step[1]))
+    return value
+
+
+class FusionAlwaysPays:
+    """Every yellow cell fuses (as `fuse{profile=true}` may decide): Shuffle/Reorganize ->
+    Many-to-Many is yellow, so only then do the moves join the matmul's group."""
+
+    def latency(self, ops):
+        return 1.0
+
+
+MOVES = {"nn.transpose", "nn.slice", "nn.expand", "nn.reshape"}
+
+
+@given(data=st.data())
+def test_matmul_reads_folded_views_of_both_operands(data):
+    batch = data.draw(st.sampled_from([(), (2,), (2, 3)]))
+    m, depth, n = (data.draw(st.integers(1, 19)) for _ in range(3))
+    a_shape, a_steps = data.draw(operand(m, depth, batch))
+    b_shape, b_steps = data.draw(operand(depth, n, batch))
+    f = FunctionBuilder(a_shape, b_shape)
+    a, b = f.args
+    # an element-wise op before each chain seeds a group that grows through the moves
+    # into the matmul
+    lhs = apply(f, f(nn.ReluOp(a)), a_steps)
+    rhs = apply(f, f(nn.TanhOp(b)), b_steps)
+    module = f.module(f(nn.MatmulOp(lhs, rhs)))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    inputs = [rng.standard_normal(s).astype(np.float32) for s in (a_shape, b_shape)]
+    expected = interpret(module, *inputs)[0]
+    fuse(module, oracle=FusionAlwaysPays())
+    compiled = jit_compile(module)
+    actual = compiled(*inputs)
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL * scale)
+    [kernel] = [k for k in compiled.kernels if "nn.matmul" in k["ops"]]
+    groups = {g["name"]: g for g in compiled.fusion_summary["groups"]}
+    if kernel["group"] in groups:  # the moves of the matmul's group are read in place
+        moves = [op for op in groups[kernel["group"]]["ops"] if op in MOVES]
+        assert [op for op in kernel["ops"] if op in MOVES] == moves
