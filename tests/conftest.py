@@ -23,6 +23,17 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(scope="module")
+def private_jit_cache(tmp_path_factory):
+    """Compiled artefacts go to a temporary cache of this test module; lowered IR is
+    verified. Use with `pytestmark = pytest.mark.usefixtures("private_jit_cache")`."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SPARSEC_CACHE_DIR", str(tmp_path_factory.mktemp("jit-cache")))
+    patch.setenv("SPARSEC_VERIFY", "1")
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
 def small_kernels_in_parallel(tmp_path_factory):
     """A private compile cache, verified IR, and no minimum work for threads: small
     kernels run split over the team when threads=2 (races between threads need two

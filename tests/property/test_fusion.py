@@ -280,16 +280,7 @@ arithmetic runs, only without storing intermediates (the prologue and epilogue s
 are the unfused kernels' functions)."""
 
 
-@pytest.fixture(scope="module")
-def private_cache(tmp_path_factory):
-    patch = pytest.MonkeyPatch()
-    patch.setenv("SPARSEC_CACHE_DIR", str(tmp_path_factory.mktemp("jit-cache")))
-    patch.setenv("SPARSEC_VERIFY", "1")
-    yield
-    patch.undo()
-
-
-@pytest.mark.usefixtures("private_cache")
+@pytest.mark.usefixtures("private_jit_cache")
 @pytest.mark.parametrize("mode", ["fused", "yellow-fuses", "fusion-off"])
 @settings(max_examples=max(3, settings.default.max_examples // 2))
 @given(program=programs())

@@ -19,13 +19,7 @@ RTOL = ATOL = 1e-4
 """JIT vs interpreter (float32), as in test_fusion.py: sums run in another order."""
 
 
-@pytest.fixture(autouse=True, scope="module")
-def private_cache(tmp_path_factory):
-    patch = pytest.MonkeyPatch()
-    patch.setenv("SPARSEC_CACHE_DIR", str(tmp_path_factory.mktemp("jit-cache")))
-    patch.setenv("SPARSEC_VERIFY", "1")
-    yield
-    patch.undo()
+pytestmark = pytest.mark.usefixtures("private_jit_cache")
 
 
 @st.composite

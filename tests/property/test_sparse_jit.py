@@ -42,14 +42,7 @@ BATCH = 4
 _KEYS = iter(range(10**9))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def private_cache(tmp_path_factory):
-    """Compiled artefacts go to a temporary cache; lowered IR is verified."""
-    patch = pytest.MonkeyPatch()
-    patch.setenv("SPARSEC_CACHE_DIR", str(tmp_path_factory.mktemp("sparse-jit-cache")))
-    patch.setenv("SPARSEC_VERIFY", "1")
-    yield
-    patch.undo()
+pytestmark = pytest.mark.usefixtures("private_jit_cache")
 
 
 def examples() -> settings:

@@ -16,13 +16,7 @@ from sparsec.transforms.fusion import fuse
 RTOL = ATOL = 1e-4  # as tests/property/test_jit_vs_interpreter.py
 
 
-@pytest.fixture(autouse=True, scope="module")
-def private_cache(tmp_path_factory):
-    patch = pytest.MonkeyPatch()
-    patch.setenv("SPARSEC_CACHE_DIR", str(tmp_path_factory.mktemp("jit-cache")))
-    patch.setenv("SPARSEC_VERIFY", "1")
-    yield
-    patch.undo()
+pytestmark = pytest.mark.usefixtures("private_jit_cache")
 
 
 class Fn(FunctionBuilder):
@@ -168,17 +162,22 @@ def test_transpose_and_reshape_are_read_through_the_consumers_index_map():
         ["nn.matmul"], ["nn.reshape", "nn.transpose", "nn.add"]]
 
 
-def test_a_chain_feeding_a_matmul_is_one_strided_copy():
-    """BERT's key path: slice -> reshape -> transpose -> reshape -> transpose, then a
-    matmul (which reads buffers): the chain is one copy from the base, and an outside
-    user of the first value keeps its own buffer."""
+def key_path():
+    """BERT's key path: slice -> relu -> reshape -> transpose -> reshape -> transpose,
+    then Q . K^T."""
     f = Fn((3, 16, 1, 64), (1, 4, 16, 16))
     qkv, q = f.args
     s = f(nn.SliceOp(qkv, [1, 0, 0, 0], [2, 16, 1, 64]))
     r = f(nn.ReshapeOp(f(nn.ReluOp(s)), (16, 4, 16)))
     t = f(nn.ReshapeOp(f(nn.TransposeOp(r, (1, 0, 2))), (1, 4, 16, 16)))
     k = f(nn.TransposeOp(t, (0, 1, 3, 2)))
-    compiled = run(fused(f.module(f(nn.MatmulOp(q, k)))))
+    return f.module(f(nn.MatmulOp(q, k)))
+
+
+def test_a_chain_feeding_a_matmul_is_one_strided_copy():
+    """The key path planned with yellow cells as breaks: the chain is its own group, one
+    copy from the base, and an outside user of the first value keeps its own buffer."""
+    compiled = run(fused(key_path()))
     ops = [k["ops"] for k in compiled.kernels]
     assert ["nn.slice", "nn.relu"] in ops  # relu reads the slice through its view
     assert ["nn.reshape", "nn.transpose", "nn.reshape", "nn.transpose"] in ops
@@ -186,16 +185,10 @@ def test_a_chain_feeding_a_matmul_is_one_strided_copy():
 
 
 def test_a_chain_in_the_matmuls_group_is_read_through_strides():
-    """The same key path when profiling fuses the yellow Shuffle -> Many-to-Many cell:
+    """The key path when profiling fuses the yellow Shuffle -> Many-to-Many cell:
     the chain is in the matmul's group, and the matmul packs K^T straight from the relu's
     buffer through the composed strides; no copy."""
-    f = Fn((3, 16, 1, 64), (1, 4, 16, 16))
-    qkv, q = f.args
-    s = f(nn.SliceOp(qkv, [1, 0, 0, 0], [2, 16, 1, 64]))
-    r = f(nn.ReshapeOp(f(nn.ReluOp(s)), (16, 4, 16)))
-    t = f(nn.ReshapeOp(f(nn.TransposeOp(r, (1, 0, 2))), (1, 4, 16, 16)))
-    k = f(nn.TransposeOp(t, (0, 1, 3, 2)))
-    module = f.module(f(nn.MatmulOp(q, k)))
+    module = key_path()
     fuse(module, oracle=FusionAlwaysPays())
     ops = [k["ops"] for k in run(module).kernels]
     assert ops == [["nn.slice", "nn.relu"],
