@@ -32,7 +32,7 @@ from sparsec.transforms.sparsity import BCR, BSR, CSR, Pattern
 from sparsec.transforms.sparsity.bcr import bcr_keep
 from sparsec.transforms.sparsity.detect import detect
 from sparsec.transforms.sparsity.pattern import ALL_PATTERNS, select_patterns
-from sparsec.transforms.sparsity.prune import narrowed_block, prune_weights
+from sparsec.transforms.sparsity.prune import fallback_block, prune_weights
 from sparsec.transforms.sparsity.sparsify import SparsifyPass
 from sparsec.universe import make_context
 
@@ -486,13 +486,13 @@ def test_weights_entering_a_fusion_group_are_packed_and_interpret_the_same():
     assert np.array_equal(interpret(parse_module(packed), x)[0], expected)
 
 
-def test_pattern_fallback_narrows_the_block_to_divide_the_layer():
+def test_pattern_fallback_moves_the_block_to_a_divisor_of_the_layer():
     # ResNet's 7x7 stem (GEMM view 64 x 147): 8x4 does not divide K = 147; 7 is the
     # nearest divisor above 4 within 2x
-    assert narrowed_block((8, 4), (64, 147)) == (8, 7)
-    assert narrowed_block((8, 4), (64, 256)) == (8, 4)
-    assert narrowed_block((8, 4), (10, 7)) == (10, 7)  # within 2x: widened
-    assert narrowed_block((8, 4), (34, 11)) == (2, 1)  # 17 and 11 are past 2x: narrowed
+    assert fallback_block((8, 4), (64, 147)) == (8, 7)
+    assert fallback_block((8, 4), (64, 256)) == (8, 4)
+    assert fallback_block((8, 4), (10, 7)) == (10, 7)  # within 2x: widened
+    assert fallback_block((8, 4), (34, 11)) == (2, 1)  # 17 and 11 are past 2x: narrowed
     rng = np.random.default_rng(0)
     weights = {"stem": rng.standard_normal((64, 3, 7, 7)),
                "conv": rng.standard_normal((8, 8, 3, 3))}

@@ -77,12 +77,12 @@ def _prune_patterns(weights: Mapping[str, np.ndarray], scheme: Pattern) -> dict[
     fallback = scheme.fallback
     for name, w in weights.items():
         if name not in convs:
-            block = narrowed_block(fallback.block, matrix_view(w.shape))
+            block = fallback_block(fallback.block, matrix_view(w.shape))
             pruned.update(prune_weights({name: w}, BCR(block, fallback.rate)))
     return {name: pruned[name] for name in weights if name in pruned}
 
 
-def narrowed_block(block: tuple[int, int], view: tuple[int, int]) -> tuple[int, int]:
+def fallback_block(block: tuple[int, int], view: tuple[int, int]) -> tuple[int, int]:
     """The block a pattern scheme's BCR fallback uses on a GEMM view (M, K), so that every
     layer patterns do not fit is pruned: each side the smallest divisor of the view's side
     that is at least the requested one, if it is at most twice that, else the largest

@@ -68,7 +68,7 @@ class Pattern:
     4 weights in one of `patterns` patterns (the most frequent in the model's own kernels,
     centre always kept), and 1/`connectivity` of each layer's kernels are kept (by L2
     norm). Layers patterns do not fit (1x1 and other kernels, linear) get BCR with `block`
-    (each side moved to a divisor of the layer's GEMM view, `prune.narrowed_block`: a 7x7
+    (each side moved to a divisor of the layer's GEMM view, `prune.fallback_block`: a 7x7
     stem with K = 147 gets 8x7) and `rate`; `rate=None` matches the pattern layers'
     compression, 1 - 4 / (9 * connectivity)."""
 

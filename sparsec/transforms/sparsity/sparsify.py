@@ -8,8 +8,8 @@ already-pruned model has) and pack them into their sparse encoding.
 Options:
   scheme        detect (default) | bcr | pattern | csr | bsr
   block         tile size ROWSxCOLUMNS for bcr and bsr (default 8x4), and for the layers
-                patterns do not fit (each side narrowed to a divisor of the layer's
-                GEMM view); with detect, the only BCR tile tried
+                patterns do not fit (each side moved to a divisor of the layer's
+                GEMM view, `prune.fallback_block`); with detect, the only BCR tile tried
   rate          fraction of weights pruned. Without it bcr, csr and bsr prune nothing:
                 they pack the zeros the weights already have (weights with fewer than
                 25% zeros stay dense). pattern: the rate of the BCR layers (default: the
