@@ -306,7 +306,8 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
         count = used.get(plan.label, 0)
         used[plan.label] = count + 1
         kernel = Kernel(f"{plan.label}_{count}", plan.ops, target, weights, graph.constants,
-                        graph.resolve, threads, library, folding.views, folding.copies)
+                        graph.resolve, threads, library, folding.views, folding.copies,
+                        folding.strided)
         emit_kernel(kernel, plan)
         kernels.append(kernel)
 

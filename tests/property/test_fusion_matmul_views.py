@@ -1,8 +1,10 @@
 """A matrix product reads its operands through the views its fusion group folds:
 transposes, slices, expands and reshapes of either operand become strides of the GEMM's
-A reads and B packing (`gemm.strided_operand`), not copies. For drawn batch shapes,
-permutations, slices and broadcasts, the fused kernel matches the interpreter, and the
-data movement of the matmul's group is inside the matmul's kernel (no copy kernel)."""
+A reads and B packing (`gemm.strided_operand`), not copies; and it stores its result
+straight into a transpose of it that keeps the last dim (`views.transpose_in_place`).
+For drawn batch shapes, permutations, slices and broadcasts, the fused kernel matches
+the interpreter, and the data movement of the matmul's group is inside the matmul's
+kernel (no copy kernel)."""
 
 import numpy as np
 import pytest
@@ -100,3 +102,37 @@ def test_matmul_reads_folded_views_of_both_operands(data):
     if kernel["group"] in groups:  # the moves of the matmul's group are read in place
         moves = [op for op in groups[kernel["group"]]["ops"] if op in MOVES]
         assert [op for op in kernel["ops"] if op in MOVES] == moves
+
+
+@given(data=st.data())
+def test_matmul_stores_its_transpose_in_place(data):
+    """A transpose of the product that keeps the last dim last (attention's P . V ->
+    transpose(0, 2, 1, 3)) is stored by the matmul at the permuted strides: the same
+    numbers, and no transpose kernel when it is in the matmul's group."""
+    batch = data.draw(st.sampled_from([(2,), (2, 3), (3, 1, 2)]))
+    m, depth, n = (data.draw(st.integers(1, 19)) for _ in range(3))
+    rank = len(batch) + 2
+    perm = (*data.draw(st.permutations(range(rank - 1))), rank - 1)
+    f = FunctionBuilder((*batch, m, depth), (*batch, depth, n))
+    a, b = f.args
+    product = f(nn.MatmulOp(f(nn.ReluOp(a)), f(nn.TanhOp(b))))
+    out = f(nn.TransposeOp(product, perm))
+    read = data.draw(st.booleans())
+    if read:  # a reader of the transposed value, which may read it as a view instead
+        out = f(nn.SigmoidOp(out))
+    module = f.module(out)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    inputs = [rng.standard_normal((*batch, m, depth)).astype(np.float32),
+              rng.standard_normal((*batch, depth, n)).astype(np.float32)]
+    expected = interpret(module, *inputs)[0]
+    fuse(module, oracle=FusionAlwaysPays())
+    compiled = jit_compile(module)
+    actual = compiled(*inputs)
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL * scale)
+    [kernel] = [k for k in compiled.kernels if "nn.matmul" in k["ops"]]
+    groups = {g["name"]: g for g in compiled.fusion_summary["groups"]}
+    if kernel["group"] in groups and "nn.transpose" in groups[kernel["group"]]["ops"]:
+        assert not any(k["ops"] == ["nn.transpose"] for k in compiled.kernels)  # no copy
+        if not read:  # the transposed value is the output: the matmul stores it
+            assert "nn.transpose" in kernel["ops"]

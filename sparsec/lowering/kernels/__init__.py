@@ -31,7 +31,7 @@ from .elementwise import (
     emit_upsample_nearest,
 )
 from .epilogue import can_extend, is_elementwise
-from .views import Folding, concat_in_place, emit_view_copy, fold_views
+from .views import Folding, concat_in_place, emit_view_copy, fold_views, transpose_in_place
 
 
 def _gemm():
@@ -261,7 +261,8 @@ def plan_kernels(graph, fusion: bool = True) -> tuple[list[KernelPlan], Folding]
         plans.append(plan)
     if fusion and group:
         plans, folding = fold_views(graph, plans)
-        return concat_in_place(graph, plans, folding), folding
+        plans = concat_in_place(graph, plans, folding)
+        return transpose_in_place(graph, plans, folding), folding
     return plans, Folding({}, {}, set())
 
 

@@ -134,12 +134,15 @@ class Kernel:
     def __init__(self, name: str, ops: list[Operation], target: Target, weights: Weights,
                  constants: dict[SSAValue, np.ndarray], resolve: Callable[[SSAValue], SSAValue],
                  threads: int, library: Library | None = None, views: dict | None = None,
-                 copies: dict | None = None):
+                 copies: dict | None = None, strided: dict | None = None):
         self.name = name
         self.views = views or {}
         """value -> View: folded data movement, read through its index map"""
         self.copies = copies or {}
         """value -> View: data movement materialised by a copy from a folded view"""
+        self.strided = strided or {}
+        """value -> strides: stored at these strides in the buffer it shares with its
+        transpose (`views.transpose_in_place`)"""
         self.library = library if library is not None else Library()
         self.ops = ops
         self.target = target

@@ -44,7 +44,7 @@ from sparsec.dialects import nn
 from ..emitter import INDEX, Emitter, Index
 from ..func_to_llvm import NO_INLINE
 from .base import Kernel, private_function, shape
-from .elementwise import Access, _read, broadcast_strides
+from .elementwise import Access, _read, broadcast_strides, contiguous_strides
 from .epilogue import Operand, Step, chain_steps
 from .pooling import plane_pool
 
@@ -663,6 +663,13 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
     a_row_stride, a_step = a.strides[-2:]
     a_batch = a.strides[:-2]
     y = k.buffer(result)
+    # C[b][row, col] at y[sum(b * c_batch) + row * c_row + col]: contiguous, or the
+    # strides of its transpose's buffer when the transpose is stored in place
+    strided = k.strided.get(k.resolve(result))
+    if strided is not None:
+        c_batch, c_row = strided[:-2], strided[-2]
+    else:
+        c_batch, c_row = tuple(s * m * n for s in contiguous_strides(batch)), n
     accesses = [[o.access(k, out_dims) for o in step.operands] for step in steps]
 
     if b_constant is not None:
@@ -706,7 +713,7 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
             batch_index.insert(0, E.irem(rest, size))
             rest = E.idiv(rest, size)
         a_base = E.linear(list(zip(batch_index, a_batch, strict=True)), a.offset)
-        c_base = E.imul(flat_batch, m * n)
+        c_base = E.linear(list(zip(batch_index, c_batch, strict=True)))
         first_panel = E.imul(panel_chunk, chunk)
         panel_count = E.imin(chunk, E.isub(panels, first_panel))
         first_block = E.imul(row_chunk, chunk_blocks)
@@ -760,7 +767,7 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
                 def store(row: Index, v: int, at: Index) -> None:
                     value = E.vload(tile_buffer.buffer, at, lanes)
                     m_row = E.iadd(m0, row)
-                    index = E.iadd(c_base, E.iadd(E.imul(m_row, n), cols[v].offset))
+                    index = E.iadd(c_base, E.iadd(E.imul(m_row, c_row), cols[v].offset))
                     row_ivs = _row_ivs(E, batch_index, m_row, out_dims, op)
 
                     def emit(mask: SSAValue | None) -> None:

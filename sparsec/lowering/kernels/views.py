@@ -15,8 +15,10 @@ row and column strides, B is packed into panels through its strides, so attentio
 is read in place) and other folded data movement. A data-movement op whose result leaves
 the group, or feeds anything else (a convolution, a linear layer, a reduction), is
 materialised by one strided copy from the base (`emit_view_copy`): a whole chain of
-reshapes, transposes and slices becomes one loop nest. Only kernels planned from
-`nn.fused` groups fold views.
+reshapes, transposes and slices becomes one loop nest. Producer side: a transpose of a
+dense matmul's result that keeps the last dim last is stored by the matmul at the
+permuted strides (`transpose_in_place`), as a concat's inputs are stored into its slices
+(`concat_in_place`). Only kernels planned from `nn.fused` groups fold views.
 """
 
 from __future__ import annotations
@@ -126,7 +128,10 @@ class Folding:
     copies: dict[SSAValue, View]
     copied_reshapes: set[Operation]
     slices: dict[SSAValue, tuple[SSAValue, int]] = field(default_factory=dict)
-    """concat input -> (concat result, byte offset): written in place (`concat_in_place`)"""
+    """concat input -> (concat result, byte offset): written in place (`concat_in_place`);
+    matmul result -> (its transpose, 0) (`transpose_in_place`)"""
+    strided: dict[SSAValue, tuple[int, ...]] = field(default_factory=dict)
+    """matmul result -> the strides its elements are stored at in its transpose's buffer"""
 
 
 def fold_views(graph, plans: list[KernelPlan]) -> tuple[list[KernelPlan], Folding]:
@@ -260,6 +265,46 @@ def concat_in_place(graph, plans: list[KernelPlan], folding: Folding) -> list[Ke
     return [plan for plan in plans if plan.op not in removed]
 
 
+def transpose_in_place(graph, plans: list[KernelPlan], folding: Folding) -> list[KernelPlan]:
+    """Transposes of a dense matmul's result in the matmul's group that keep the last dim
+    last (attention's P . V -> transpose(0, 2, 1, 3)): the matmul stores each row of its
+    result straight into the transpose's buffer at the permuted strides (its vector
+    stores stay contiguous along the last dim), and the transpose is no kernel. The
+    producer-side counterpart of reading a view (DNNFusion §4.4.2). Only where the
+    matmul's result has no other reader and the transpose is not already folded."""
+    resolve = graph.resolve
+    writer = {plan.result: plan for plan in plans}
+    planned = {plan.op for plan in plans}
+    users: dict[SSAValue, list[Operation]] = {}
+    for op in graph.ops:
+        for operand in op.operands:
+            users.setdefault(resolve(operand), []).append(op)
+    outputs = set(graph.outputs)
+    removed: set[Operation] = set()
+    for op in graph.ops:
+        if not isinstance(op, nn.TransposeOp) or op not in planned:
+            continue
+        perm = [int(p) for p in op.permutation.get_values()]
+        source = resolve(op.input)
+        plan = writer.get(source)
+        if plan is None or not isinstance(plan.op, nn.MatmulOp) or is_sparse(plan.op) or \
+                graph.group.get(plan.op) is None or \
+                graph.group.get(plan.op) != graph.group.get(op) or \
+                perm[-1] != len(perm) - 1 or source in outputs or \
+                len(users.get(source, [])) != 1 or source in folding.slices or \
+                op.results[0] in folding.slices:
+            continue
+        stored = contiguous_strides(shape(op.results[0]))
+        strides = [0] * len(perm)
+        for position, dim in enumerate(perm):
+            strides[dim] = stored[position]
+        folding.slices[source] = (op.results[0], 0)
+        folding.strided[source] = tuple(strides)
+        plan.stores.append(op)
+        removed.add(op)
+    return [plan for plan in plans if plan.op not in removed]
+
+
 def emit_view_copy(k: Kernel, op: Operation, view: View) -> None:
     """Materialise `op`'s result from the base of its (composed) view: one loop nest."""
     dims = shape(op.results[0])
@@ -267,4 +312,5 @@ def emit_view_copy(k: Kernel, op: Operation, view: View) -> None:
     emit_map(k, dims if dims else (1,), out, [view.access(k, dims, dims)], identity)
 
 
-__all__ = ["Folding", "View", "emit_view_copy", "fold_views", "reshape_strides"]
+__all__ = ["Folding", "View", "emit_view_copy", "fold_views", "reshape_strides",
+           "transpose_in_place"]
