@@ -76,6 +76,21 @@ class FusionAlwaysPays:
 MOVES = {"nn.transpose", "nn.slice", "nn.expand", "nn.reshape"}
 
 
+def fused_matches_interpreter(module, data, shapes):
+    """Fuse (every yellow cell), compile, and compare with the interpreter on drawn
+    inputs; return the compiled model, the matmul's kernel and the groups by name."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
+    inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    expected = interpret(module, *inputs)[0]
+    fuse(module, oracle=FusionAlwaysPays())
+    compiled = jit_compile(module)
+    actual = compiled(*inputs)
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL * scale)
+    [kernel] = [k for k in compiled.kernels if "nn.matmul" in k["ops"]]
+    return compiled, kernel, {g["name"]: g for g in compiled.fusion_summary["groups"]}
+
+
 @given(data=st.data())
 def test_matmul_reads_folded_views_of_both_operands(data):
     batch = data.draw(st.sampled_from([(), (2,), (2, 3)]))
@@ -89,16 +104,7 @@ def test_matmul_reads_folded_views_of_both_operands(data):
     lhs = apply(f, f(nn.ReluOp(a)), a_steps)
     rhs = apply(f, f(nn.TanhOp(b)), b_steps)
     module = f.module(f(nn.MatmulOp(lhs, rhs)))
-    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
-    inputs = [rng.standard_normal(s).astype(np.float32) for s in (a_shape, b_shape)]
-    expected = interpret(module, *inputs)[0]
-    fuse(module, oracle=FusionAlwaysPays())
-    compiled = jit_compile(module)
-    actual = compiled(*inputs)
-    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL * scale)
-    [kernel] = [k for k in compiled.kernels if "nn.matmul" in k["ops"]]
-    groups = {g["name"]: g for g in compiled.fusion_summary["groups"]}
+    compiled, kernel, groups = fused_matches_interpreter(module, data, (a_shape, b_shape))
     if kernel["group"] in groups:  # the moves of the matmul's group are read in place
         moves = [op for op in groups[kernel["group"]]["ops"] if op in MOVES]
         assert [op for op in kernel["ops"] if op in MOVES] == moves
@@ -121,17 +127,8 @@ def test_matmul_stores_its_transpose_in_place(data):
     if read:  # a reader of the transposed value, which may read it as a view instead
         out = f(nn.SigmoidOp(out))
     module = f.module(out)
-    rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
-    inputs = [rng.standard_normal((*batch, m, depth)).astype(np.float32),
-              rng.standard_normal((*batch, depth, n)).astype(np.float32)]
-    expected = interpret(module, *inputs)[0]
-    fuse(module, oracle=FusionAlwaysPays())
-    compiled = jit_compile(module)
-    actual = compiled(*inputs)
-    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
-    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL * scale)
-    [kernel] = [k for k in compiled.kernels if "nn.matmul" in k["ops"]]
-    groups = {g["name"]: g for g in compiled.fusion_summary["groups"]}
+    compiled, kernel, groups = fused_matches_interpreter(
+        module, data, ((*batch, m, depth), (*batch, depth, n)))
     if kernel["group"] in groups and "nn.transpose" in groups[kernel["group"]]["ops"]:
         assert not any(k["ops"] == ["nn.transpose"] for k in compiled.kernels)  # no copy
         if not read:  # the transposed value is the output: the matmul stores it
