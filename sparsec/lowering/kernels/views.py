@@ -96,6 +96,15 @@ def reshape_strides(dims: Sequence[int], strides: Sequence[int],
     return tuple(result)
 
 
+def users_of(graph) -> dict[SSAValue, list[Operation]]:
+    """Each (resolved) value's reading ops, in program order."""
+    users: dict[SSAValue, list[Operation]] = {}
+    for op in graph.ops:
+        for operand in op.operands:
+            users.setdefault(graph.resolve(operand), []).append(op)
+    return users
+
+
 def view_of(op: Operation, source: View) -> View | None:
     """The view of `op`'s result, given the view of its input."""
     if isinstance(op, nn.TransposeOp):
@@ -146,10 +155,7 @@ def fold_views(graph, plans: list[KernelPlan]) -> tuple[list[KernelPlan], Foldin
     group = graph.group
     outputs = set(graph.outputs)
     main_of = {op: plan.op for plan in plans for op in plan.ops}
-    users: dict[SSAValue, list[Operation]] = {}
-    for op in graph.ops:
-        for operand in op.operands:
-            users.setdefault(resolve(operand), []).append(op)
+    users = users_of(graph)
     moves = [op for op in graph.ops if isinstance(op, MOVES) and op in group
              and op.results[0] not in graph.constants]
     movable = set(moves)
@@ -231,10 +237,7 @@ def concat_in_place(graph, plans: list[KernelPlan], folding: Folding) -> list[Ke
     resolve = graph.resolve
     outputs = set(graph.outputs)
     writer = {plan.result: plan for plan in plans}
-    users: dict[SSAValue, list[Operation]] = {}
-    for op in graph.ops:
-        for operand in op.operands:
-            users.setdefault(resolve(operand), []).append(op)
+    users = users_of(graph)
 
     def reaches_output(value: SSAValue) -> bool:
         if value in outputs:
@@ -275,10 +278,7 @@ def transpose_in_place(graph, plans: list[KernelPlan], folding: Folding) -> list
     resolve = graph.resolve
     writer = {plan.result: plan for plan in plans}
     planned = {plan.op for plan in plans}
-    users: dict[SSAValue, list[Operation]] = {}
-    for op in graph.ops:
-        for operand in op.operands:
-            users.setdefault(resolve(operand), []).append(op)
+    users = users_of(graph)
     outputs = set(graph.outputs)
     removed: set[Operation] = set()
     for op in graph.ops:
