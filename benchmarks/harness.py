@@ -27,6 +27,13 @@ a phase fell on a few turns of one engine, and its median moved from 17.0 to 22.
 between two runs while onnxruntime's stayed at 49.7 ms."""
 SETTLE = 0.2
 """Seconds of idle time before each engine's turn (see `interleaved`)."""
+WARM = 0.01
+"""Seconds of untimed calls that start each turn, after the idle time: the core slows
+down while idle and takes a few milliseconds to come back. One untimed call was not
+enough for a sub-millisecond engine: ResNet-18's 64@56 layer with BCR 16x16 tiles at 90%
+had a median of 0.77 ms in turns started by one call and 0.47 ms in turns started by 5,
+20 or 50 ms of calls (and 0.45 ms called back to back), while torch's 2.7 ms convolution
+was the same either way."""
 
 
 def timer(fn):
@@ -41,10 +48,11 @@ def timer(fn):
 def interleaved(engines: dict, runs: int, warmup: int = 3) -> dict[str, list[float]]:
     """`runs` timed calls of each engine (ms), after `warmup` calls each, taking turns of
     PER_TURN calls. Between turns the machine idles for SETTLE seconds and each turn
-    starts with one untimed call: the engine that ran before leaves its thread pool
-    spinning for a while (onnxruntime's and OpenMP's workers busy-wait for the next
-    task), and on 2 cores that steals the core the next engine's second thread needs.
-    Without the pause, whichever engine followed onnxruntime lost up to 2x at 2 threads."""
+    starts with untimed calls for WARM seconds (at least one): the engine that ran before
+    leaves its thread pool spinning for a while (onnxruntime's and OpenMP's workers
+    busy-wait for the next task), and on 2 cores that steals the core the next engine's
+    second thread needs. Without the pause, whichever engine followed onnxruntime lost up
+    to 2x at 2 threads."""
     for run in engines.values():
         for _ in range(warmup):
             run()
@@ -52,7 +60,10 @@ def interleaved(engines: dict, runs: int, warmup: int = 3) -> dict[str, list[flo
     for _ in range(-(-runs // PER_TURN)):
         for name, run in engines.items():
             time.sleep(SETTLE)
+            warm_until = time.perf_counter() + WARM
             run()
+            while time.perf_counter() < warm_until:
+                run()
             samples[name] += [run() for _ in range(PER_TURN)]
     return samples
 
