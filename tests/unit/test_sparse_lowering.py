@@ -188,12 +188,17 @@ def test_bcr_tiles_too_tall_for_the_registers_accumulate_in_memory():
     few rows are better off without): the kernel keeps a block row's sums in a stack
     block instead (one body per kept rows x columns)."""
     from sparsec.interpreters import interpret
-    from sparsec.lowering.kernels.sparse.bcr import in_registers
+    from sparsec.lowering.kernels.sparse.bcr import in_registers, row_chunks
     from sparsec.runtime.compiled import compile as jit_compile
 
     assert not in_registers(BCRAttr((16, 4)), PRESETS["avx2"], 16)
     assert in_registers(BCRAttr((8, 4)), PRESETS["avx2"], 8)
     assert not in_registers(BCRAttr((8, 4)), PRESETS["avx2"], 3)  # 5 of 8 FMAs wasted
+    # a tile's kept rows in chunks whose sums, one column and a weight fit 16 registers:
+    # 3 vectors per row leave room for 4 rows
+    assert row_chunks(5, 3, PRESETS["avx2"]) == [range(0, 2), range(2, 5)]
+    assert row_chunks(4, 3, PRESETS["avx2"]) == [range(0, 4)]
+    assert row_chunks(16, 2, PRESETS["avx2"]) == [range(0, 5), range(5, 10), range(10, 16)]
     rng = np.random.default_rng(1)
     weight = rng.standard_normal((32, 20)).astype(np.float32)
     tiles = weight.reshape(2, 16, 5, 4)

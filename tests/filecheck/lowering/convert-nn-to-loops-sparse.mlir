@@ -9,8 +9,9 @@
 // kernel transposes x into a panel (8x8 blocks, 3 rounds of shuffles), keeps a block
 // row's 4 sums in registers across its tiles (one body for the 2-column tiles: 2 panel
 // loads, 4 x 2 FMAs), and transposes the sums back for the fused relu and the store.
-// At 75% the tiles keep 2 rows of 4, so the sums live in a stack block and each kept
-// row is loaded, given its 2 columns and stored (2 x 2 FMAs, no FMA on a pruned row).
+// At 75% the tiles keep 2 rows of 4, so the sums live in a stack block: a tile loads its
+// 2 kept rows' sums, adds the outer product of each column with the rows' weights (2 x 2
+// FMAs, no FMA on a pruned row, each column loaded once) and stores the 2 sums.
 // With csr: one loop per row with its sum carried in a register, one FMA per weight.
 func.func @main(%x: tensor<3x8xf32>) -> tensor<3x8xf32> {
   %w = nn.constant dense<[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], [9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0], [17.0, 18.0, 19.0, 20.0, 21.0, 22.0, 23.0, 24.0], [25.0, 26.0, 27.0, 28.0, 29.0, 30.0, 31.0, 32.0], [-1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0], [-9.0, -10.0, -11.0, -12.0, -13.0, -14.0, -15.0, -16.0], [-17.0, -18.0, -19.0, -20.0, -21.0, -22.0, -23.0, -24.0], [-25.0, -26.0, -27.0, -28.0, -29.0, -30.0, -31.0, -32.0]]> : tensor<8x8xf32>
@@ -38,15 +39,17 @@ func.func @main(%x: tensor<3x8xf32>) -> tensor<3x8xf32> {
 
 // BCRMEM:   func.func private @linear_relu_0(
 // BCRMEM:            scf.for
-// BCRMEM-COUNT-2:      vector.load {{.*}} : memref<{{[0-9]+}}xf32>, vector<8xf32>
-// BCRMEM:              vector.load {{.*}} : memref<32xf32>, vector<8xf32>
-// BCRMEM-NEXT:         vector.fma
-// BCRMEM-NEXT:         vector.fma
-// BCRMEM-NEXT:         vector.store {{.*}} : memref<32xf32>, vector<8xf32>
-// BCRMEM:              vector.load {{.*}} : memref<32xf32>, vector<8xf32>
-// BCRMEM-NEXT:         vector.fma
-// BCRMEM-NEXT:         vector.fma
-// BCRMEM-NEXT:         vector.store {{.*}} : memref<32xf32>, vector<8xf32>
+// BCRMEM-COUNT-4:      memref.load {{.*}} : memref<16xi32>
+// BCRMEM:              %[[S0:[0-9]+]] = vector.load %[[YB:[0-9]+]][%[[R0:[0-9]+]]] : memref<32xf32>, vector<8xf32>
+// BCRMEM-NEXT:         %[[S1:[0-9]+]] = vector.load %[[YB]][%[[R1:[0-9]+]]] : memref<32xf32>, vector<8xf32>
+// BCRMEM-NEXT:         %[[X0:[0-9]+]] = vector.load {{.*}} : memref<128xf32>, vector<8xf32>
+// BCRMEM:              %[[T0:[0-9]+]] = vector.fma %{{[0-9]+}}, %[[X0]], %[[S0]]
+// BCRMEM:              %[[T1:[0-9]+]] = vector.fma %{{[0-9]+}}, %[[X0]], %[[S1]]
+// BCRMEM-NEXT:         %[[X1:[0-9]+]] = vector.load {{.*}} : memref<128xf32>, vector<8xf32>
+// BCRMEM:              %[[U0:[0-9]+]] = vector.fma %{{[0-9]+}}, %[[X1]], %[[T0]]
+// BCRMEM:              %[[U1:[0-9]+]] = vector.fma %{{[0-9]+}}, %[[X1]], %[[T1]]
+// BCRMEM-NEXT:         vector.store %[[U0]], %[[YB]][%[[R0]]] : memref<32xf32>, vector<8xf32>
+// BCRMEM-NEXT:         vector.store %[[U1]], %[[YB]][%[[R1]]] : memref<32xf32>, vector<8xf32>
 // BCRMEM-NEXT:       }
 
 // CSR:      func.func private @linear_relu_0(

@@ -21,8 +21,16 @@ a layer the same kr x kc (`schemes`), so a layer usually has a single body.
 When bm + bk vectors do not fit the register file (e.g. 16-row tiles on AVX2), or the
 tiles keep half their rows or fewer (8x4 at 80%: 3 of 8), the sums live in a small
 stack block Yb[bm][nr] instead and only the kept rows are updated (`_emit_in_memory`,
-one body per (kr, kc)): each kept row loads its nv sums, adds its kc columns and stores
-them, so the stores are amortised over kc and the FMAs are all useful.
+one body per (kr, kc)), in chunks of rows whose sums fit the registers (`row_chunks`):
+
+    acc[i][nv] = Yb[kept row i]                        i in the chunk
+    for j < kc:
+        xs = Xp[kept column j]                          # nv vectors, once per chunk
+        acc[i] += W[i, j] * xs                          # outer product: rows x column
+    Yb[kept row i] = acc[i]
+
+so the loads and stores of the sums are amortised over kc, each column is loaded once
+per chunk and the FMAs are all useful.
 
 Compile time re-packs the format's arrays (row_ptr, rows, col_ptr, cols, val_ptr,
 values) by tile shape s: the tiles of each shape in block-row order, each a fixed-size
@@ -71,13 +79,26 @@ def vectors_per_row(packed: PackedConstant, target: Target) -> int:
     assert isinstance(encoding, BCRAttr)
     bm, bk = encoding.block
     if not in_registers(encoding, target, mean_kept_rows(packed)):
-        # a kept row's update holds its nv sums and one column's nv vectors (plus a
-        # broadcast): 3 on AVX2, 4 with 32 registers. Stores bound this kernel (nv per
-        # kept row per tile), so wider rows amortise the weight broadcasts better: on
-        # ResNet-18's 64@56 layer, 16x16 tiles at 90% ran in 0.65 ms (median of 300) with
-        # nv = 2, 0.51 ms with nv = 3 and 4
+        # a tile's update holds a chunk of r of its kept rows' sums (r x nv) and one
+        # column's nv vectors, plus a broadcast weight: nv (r + 1) + 1 registers, and it
+        # loads 1/kc + 1/r + 1/nv vectors per FMA (sums, columns, weights). nv leaves room
+        # for chunks of 4 rows: 3 on AVX2 (a 5-row tile in chunks of 3 and 2), 4 (capped)
+        # with 32 registers. On AVX2, 16x16 tiles at 90% (5 x 5 kept), fastest of 20-300
+        # AOT runs: nv = 3 ran VGG-16's 128@112 layer in 7.9-8.2 ms, nv = 2 (the 5 rows
+        # in one chunk) in 8.7-10.7 ms, ResNet-18's 64@56 in 0.39-0.40 / 0.42-0.45 ms; the
+        # direct convolution's band holds whole panels, so nv = 2 on 28 or 224 columns
+        # bands single output rows, nv = 3 three
         return min(4, max(1, (target.vector_registers - 1) // 5))
     return max(1, (target.vector_registers - 1) // (bm + bk))
+
+
+def row_chunks(kr: int, nv: int, target: Target) -> list[range]:
+    """A tile's kept rows in near-equal chunks whose r x nv sums fit the registers with
+    one column's nv vectors and a broadcast weight: nv (r + 1) + 1 <= registers."""
+    most = max(1, (target.vector_registers - 1) // nv - 1)
+    count = -(-kr // most)
+    bounds = [kr * c // count for c in range(count + 1)]
+    return [range(bounds[c], bounds[c + 1]) for c in range(count)]
 
 
 class BCRProgram(Program):
@@ -203,17 +224,23 @@ class BCRProgram(Program):
             with E.loop(lo, hi) as tile:
                 m0 = E.iadd(self.meta_base[s], E.imul(tile.iv, kr + kc))
                 v0 = E.iadd(self.value_base[s], E.imul(tile.iv, kr * kc))
-                xs = self._columns(k, E.iadd(m0, kr), kc, xp, bases, nv)
-                for i in range(kr):
-                    row = load_index(E, self.meta, E.iadd(m0, i))
-                    weights = [E.splat(E.load(self.values, E.iadd(v0, i * kc + j)), lanes)
-                               for j in range(kc)]
-                    for v in range(nv):
-                        at = E.iadd(row, v * lanes)
-                        acc = E.vload(yb, at, lanes)
-                        for j in range(kc):
-                            acc = E.fma(weights[j], xs[j][v], acc)
-                        E.vstore(acc, yb, at)
+                rows = [load_index(E, self.meta, E.iadd(m0, i)) for i in range(kr)]
+                columns = [load_index(E, self.meta, E.iadd(m0, kr + j)) for j in range(kc)]
+                for chunk in row_chunks(kr, nv, k.target):
+                    # outer products: the chunk's sums stay in registers over the tile's
+                    # columns, each column vector is loaded once per chunk
+                    at = {(i, v): E.iadd(rows[i], v * lanes) for i in chunk for v in range(nv)}
+                    acc = {key: E.vload(yb, offset, lanes) for key, offset in at.items()}
+                    for j in range(kc):
+                        xs = [E.vload(xp, E.iadd(columns[j], bases[v]), lanes)
+                              for v in range(nv)]
+                        for i in chunk:
+                            weight = E.splat(E.load(self.values, E.iadd(v0, i * kc + j)),
+                                             lanes)
+                            for v in range(nv):
+                                acc[i, v] = E.fma(weight, xs[v], acc[i, v])
+                    for key, offset in at.items():
+                        E.vstore(acc[key], yb, offset)
         with E.loop(0, bm) as i:
             sink(E.iadd(E.imul(block, bm), i.iv),
                  [E.vload(yb, E.iadd(E.imul(i.iv, nr), v * lanes), lanes) for v in range(nv)],

@@ -341,11 +341,15 @@ class _ConvView(_View):
         self.depth = self.cg * self.taps
         self.owp = ceil_div(self.ow, self.lanes) * self.lanes
         self.columns = self.oh * self.owp
-        self.nv = self.choose_nv((self.depth * 4, PANEL_BYTES))
+        self.nv = self.choose_nv(*self.panel_budgets())
         self.full_vectors = self.ow % self.lanes == 0 and self.columns % self.nr == 0
         self.bias_step((self.c_out, 1, 1))
         self.x = k.buffer(op.input)
         self.y = k.buffer(self.result)
+
+    def panel_budgets(self) -> list[tuple[int, int]]:
+        """(bytes per column, budget) of the packed input: an im2col panel Xp[K][nr]."""
+        return [(self.depth * 4, PANEL_BYTES)]
 
     def column(self, chunk: Index, v: Index) -> Column:
         """Vector v of a chunk: output row and column of lane 0, lane mask, all valid?"""
@@ -442,6 +446,14 @@ class _DirectConvView(_ConvView):
         fit = (XP_BYTES // plane_row - self.halo) // self.sh + 1
         self.band_rows = max(step, min(fit, ceil_div(self.oh, step) * step) // step * step)
         self.bh = (self.band_rows - 1) * self.sh + self.halo
+
+    def panel_budgets(self) -> list[tuple[int, int]]:
+        # no panels: the taps read the band in place, and XP_BYTES bounds the band. (The
+        # im2col panel's budget held 512-channel layers to nv = 1, which bands single
+        # output rows and re-reads the weight for each; AOT, fastest of 20-300: VGG-16's
+        # 512@28 layer, BCR 16x16 at 90%, 9.6 -> 8.4 ms with nv = 3, patterns 24.4 ->
+        # 18.4 ms; ResNet-18's 512@7 with patterns 1.17 -> 0.95 ms)
+        return []
 
     def fits(self) -> bool:
         # A strided 1x1 convolution reads every s-th row and column: its im2col is
