@@ -21,7 +21,7 @@ from sparsec.dialects import nn
 
 from ..emitter import Emitter, Index
 from .base import Kernel, shape
-from .elementwise import PARALLEL_MIN_ELEMENTS, _read, contiguous_strides
+from .elementwise import PARALLEL_MIN_ELEMENTS, Access, _read, contiguous_strides
 
 Combine = Callable[[Emitter, SSAValue, SSAValue], SSAValue]
 
@@ -332,8 +332,9 @@ def _softmax_columns(k: Kernel, x: SSAValue, y: SSAValue, base: Index, n: int, i
 
 
 def prologue_operands_supported(producer: Operation, dims: Sequence[int], resolve) -> bool:
-    """Can layer_norm's row loops read every operand of the element-wise `producer` at a
-    flat input index? Each must have the input's shape, or be a one-element constant."""
+    """Can layer_norm's row loops read every operand of the element-wise `producer`? Each
+    must have the input's shape (a buffer, or a folded view whose normalised dims are
+    contiguous: `rows_contiguous`), or be a one-element constant."""
     from .epilogue import BINARY, UNARY
 
     if not isinstance(producer, UNARY + BINARY) or dims[-1] == 1:
@@ -341,11 +342,39 @@ def prologue_operands_supported(producer: Operation, dims: Sequence[int], resolv
     return all(shape(v) == tuple(dims) or prod(shape(v)) == 1 for v in producer.operands)
 
 
+def rows_contiguous(strides: Sequence[int], dims: Sequence[int], normalised: int) -> bool:
+    """Whether a view of shape `dims` holds each row of its last `normalised` dims as one
+    contiguous run, so layer_norm reads it at (the row's base) + j. (A dim of size 1
+    has no stride that matters.)"""
+    inner = len(dims) - normalised
+    return all(stride == want for stride, want, size in zip(
+        strides[inner:], contiguous_strides(dims[inner:]), dims[inner:], strict=True)
+        if size > 1)
+
+
+def _row_base(k: Kernel, access: Access, dims: Sequence[int], normalised: int,
+              row: Index) -> Index:
+    """offset + sum over the outer dims d of (row's index along d) * strides[d]."""
+    E = k.E
+    if tuple(access.strides) == contiguous_strides(dims):
+        return E.iadd(access.offset, E.imul(row, prod(dims[len(dims) - normalised:])))
+    base: Index = access.offset
+    step = 1
+    for d in reversed(range(len(dims) - normalised)):
+        if access.strides[d]:
+            index = E.irem(E.idiv(row, step), dims[d]) if step > 1 else E.irem(row, dims[d])
+            base = E.iadd(base, E.imul(index, access.strides[d]))
+        step *= dims[d]
+    return base
+
+
 def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation] = ()) -> None:
     """Per row of n = numel(weight) elements: mean, biased variance of the centred row,
     y = (x - mean) * rstd * weight + bias (the interpreter's order). A `prologue`
     (element-wise ops whose chain ends in the input, e.g. a residual add) is evaluated
-    wherever x is read: the three passes over a row recompute it instead of storing it."""
+    wherever x is read: the three passes over a row recompute it instead of storing it.
+    Each prologue operand is read at its own row base (a folded transpose of the rows,
+    e.g. attention's (S, B, E) -> (B, S, E), reads its base's rows in place) + j."""
     from .elementwise import _read
     from .epilogue import chain_steps
 
@@ -357,6 +386,8 @@ def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation]
     accesses = [[o.access(k, dims) for o in step.operands] for step in steps]
     x = None if prologue else k.buffer(op.input)
     y = k.buffer(op.result)
+    # stored at the strides of its transpose's buffer (`views.transpose_in_place`)?
+    stored = k.strided.get(k.resolve(op.result))
     w, b = k.buffer(op.weight), k.buffer(op.bias)
     element = y.type.element_type  # type: ignore[attr-defined]
     lanes = k.lanes
@@ -364,8 +395,13 @@ def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation]
     full = n - n % lanes
     epsilon = op.epsilon.value.data
     lo, hi = _parallel_range(k, rows, prod(dims))
+    normalised = len(shape(op.weight))
     with E.loop(lo, hi) as row:
         base = E.imul(row.iv, n)
+        row_bases = [[_row_base(k, a, dims, normalised, row.iv) if any(a.strides) else a.offset
+                      for a in step_accesses] for step_accesses in accesses]
+        out_base = base if stored is None else _row_base(k, Access(y, stored), dims,
+                                                         normalised, row.iv)
         tail = E.prefix_mask(n - full, lanes) if full < n else None
         zero = E.const(0.0, vtype)
 
@@ -373,31 +409,33 @@ def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation]
             acc = zero
             if full:
                 with E.loop(0, full, lanes, carried=[acc]) as loop:
-                    loop.next(E.fadd(loop.args[0], term(E.iadd(base, loop.iv), None)))
+                    loop.next(E.fadd(loop.args[0], term(loop.iv, None)))
                 acc = loop.results[0]
             if tail is not None:
-                acc = E.fadd(acc, E.select(tail, term(E.iadd(base, full), tail), zero))
+                acc = E.fadd(acc, E.select(tail, term(full, tail), zero))
             return E.reduce("add", acc)
 
-        def load(index: Index, mask: SSAValue | None) -> SSAValue:
+        def load(j: Index, mask: SSAValue | None) -> SSAValue:
+            """The input's elements j.. of this row."""
             if x is None:
                 value: SSAValue | None = None
-                for step, step_accesses in zip(steps, accesses, strict=True):
-                    values = [_read(k, a, E.iadd(a.offset, index) if any(a.strides)
-                                    else a.offset, a.strides[-1], lanes, mask, element)
-                              for a in step_accesses]  # one element: always its offset
-                    value = step.apply(E, value, values)
+                for step, step_accesses, bases in zip(steps, accesses, row_bases,
+                                                      strict=True):
+                    values = [_read(k, a, E.iadd(at, j) if any(a.strides) else at,
+                                    a.strides[-1], lanes, mask, element)
+                              for a, at in zip(step_accesses, bases, strict=True)]
+                    value = step.apply(E, value, values)  # one element: always its offset
                 assert value is not None
                 return value
             if mask is None:
-                return E.vload(x, index, lanes)
-            return E.vload_masked(x, index, mask, zero)
+                return E.vload(x, E.iadd(base, j), lanes)
+            return E.vload_masked(x, E.iadd(base, j), mask, zero)
 
         mean_scalar = E.fdiv(row_sum(load), E.const(float(n), element))
         mean = E.splat(mean_scalar, lanes)
 
-        def squared(index: Index, mask: SSAValue | None) -> SSAValue:
-            centred = E.fsub(load(index, mask), mean)
+        def squared(j: Index, mask: SSAValue | None) -> SSAValue:
+            centred = E.fsub(load(j, mask), mean)
             return E.fmul(centred, centred)
 
         var = E.fdiv(row_sum(squared), E.const(float(n), element))
@@ -406,12 +444,12 @@ def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation]
         rstd = E.splat(rstd_scalar, lanes)
 
         def normalise(j: Index, mask: SSAValue | None) -> None:
-            index = E.iadd(base, j)
+            index = E.iadd(out_base, j)
             if mask is None:
                 wv, bv = E.vload(w, j, lanes), E.vload(b, j, lanes)
             else:
                 wv, bv = E.vload_masked(w, j, mask, zero), E.vload_masked(b, j, mask, zero)
-            value = E.fadd(E.fmul(E.fmul(E.fsub(load(index, mask), mean), rstd), wv), bv)
+            value = E.fadd(E.fmul(E.fmul(E.fsub(load(j, mask), mean), rstd), wv), bv)
             if mask is None:
                 E.vstore(value, y, index)
             else:

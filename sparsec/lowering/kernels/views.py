@@ -10,9 +10,11 @@ and its consumers read the base through the composed index map:
     reshape:          strides' from `reshape_strides` (no copy), when the view allows it
 
 Which consumers can read a view: element-wise kernels (their loop nest takes any strides,
-`emit_map`), dense matrix products (`gemm.emit_matmul`: the micro-kernel reads A with any
-row and column strides, B is packed into panels through its strides, so attention's K^T
-is read in place) and other folded data movement. A data-movement op whose result leaves
+`emit_map`), a layer_norm's element-wise prologue when each normalised row of the view is
+contiguous (`reductions.rows_contiguous`: attention's output transposed back to (B, S, E)
+before the residual add), dense matrix products (`gemm.emit_matmul`: the micro-kernel
+reads A with any row and column strides, B is packed into panels through its strides, so
+attention's K^T is read in place) and other folded data movement. A data-movement op whose result leaves
 the group, or feeds anything else (a convolution, a linear layer, a reduction), is
 materialised by one strided copy from the base (`emit_view_copy`): a whole chain of
 reshapes, transposes and slices becomes one loop nest. Producer side: a transpose of a
@@ -34,6 +36,7 @@ from sparsec.dialects import nn
 from .base import Kernel, KernelPlan, shape
 from .elementwise import Access, contiguous_strides, emit_map, identity
 from .epilogue import is_elementwise
+from .reductions import rows_contiguous
 from .sparse import is_sparse
 
 if TYPE_CHECKING:
@@ -168,7 +171,17 @@ def fold_views(graph, plans: list[KernelPlan]) -> tuple[list[KernelPlan], Foldin
         main = main_of.get(user)
         if isinstance(user, nn.MatmulOp):  # reads both operands through strides
             return main is user and not is_sparse(user)
-        return is_elementwise(user) and main is not None and is_elementwise(main)
+        return is_elementwise(user) and main is not None and (
+            is_elementwise(main) or isinstance(main, nn.LayerNormOp))
+
+    def readable(op: Operation, view: View) -> bool:
+        """A layer_norm prologue reads each row of a view as one contiguous run."""
+        for user in users[op.results[0]]:
+            main = main_of.get(user)
+            if isinstance(main, nn.LayerNormOp) and not rows_contiguous(
+                    view.strides, shape(op.results[0]), len(shape(main.weight))):
+                return False
+        return True
 
     folded = {op for op in moves if op.results[0] not in outputs and users.get(op.results[0])
               and all(reads_views(u, op) for u in users[op.results[0]])}
@@ -182,7 +195,8 @@ def fold_views(graph, plans: list[KernelPlan]) -> tuple[list[KernelPlan], Foldin
             else:
                 views[op.results[0]] = view_of(op, View(source, 0,
                                                         contiguous_strides(shape(source))))
-        bad = {op for op in folded if views[op.results[0]] is None}
+        bad = {op for op in folded if views[op.results[0]] is None
+               or not readable(op, views[op.results[0]])}
         for op in moves:  # a copy from a folded input needs its view too
             source = resolve(op.input)
             if op not in folded and source.owner in folded and views[op.results[0]] is None:
@@ -268,13 +282,26 @@ def concat_in_place(graph, plans: list[KernelPlan], folding: Folding) -> list[Ke
     return [plan for plan in plans if plan.op not in removed]
 
 
+def _stores_rows(op: Operation, perm: list[int]) -> bool:
+    """Can `op`'s kernel store its result at the strides of a transpose by `perm`: a dense
+    matmul when the last dim stays last, a layer_norm when its normalised dims do."""
+    if isinstance(op, nn.MatmulOp):
+        return not is_sparse(op) and perm[-1] == len(perm) - 1
+    if isinstance(op, nn.LayerNormOp):
+        inner = len(perm) - len(shape(op.weight))
+        return perm[inner:] == list(range(inner, len(perm)))
+    return False
+
+
 def transpose_in_place(graph, plans: list[KernelPlan], folding: Folding) -> list[KernelPlan]:
     """Transposes of a dense matmul's result in the matmul's group that keep the last dim
-    last (attention's P . V -> transpose(0, 2, 1, 3)): the matmul stores each row of its
-    result straight into the transpose's buffer at the permuted strides (its vector
-    stores stay contiguous along the last dim), and the transpose is no kernel. The
-    producer-side counterpart of reading a view (DNNFusion §4.4.2). Only where the
-    matmul's result has no other reader and the transpose is not already folded."""
+    last (attention's P . V -> transpose(0, 2, 1, 3)), or of a layer_norm's result that
+    keep its normalised dims last (an encoder layer's output back to (S, B, E)): the
+    kernel stores each row of its result straight into the transpose's buffer at the
+    permuted strides (its vector stores stay contiguous along the row), and the
+    transpose is no kernel. The producer-side counterpart of reading a view (DNNFusion
+    §4.4.2). Only where the result has no other reader and the transpose is not already
+    folded."""
     resolve = graph.resolve
     writer = {plan.result: plan for plan in plans}
     planned = {plan.op for plan in plans}
@@ -287,10 +314,9 @@ def transpose_in_place(graph, plans: list[KernelPlan], folding: Folding) -> list
         perm = [int(p) for p in op.permutation.get_values()]
         source = resolve(op.input)
         plan = writer.get(source)
-        if plan is None or not isinstance(plan.op, nn.MatmulOp) or is_sparse(plan.op) or \
+        if plan is None or not _stores_rows(plan.op, perm) or \
                 graph.group.get(plan.op) is None or \
-                graph.group.get(plan.op) != graph.group.get(op) or \
-                perm[-1] != len(perm) - 1 or source in outputs or \
+                graph.group.get(plan.op) != graph.group.get(op) or source in outputs or \
                 len(users.get(source, [])) != 1 or source in folding.slices or \
                 op.results[0] in folding.slices:
             continue

@@ -1,10 +1,15 @@
-"""A matrix product reads its operands through the views its fusion group folds:
-transposes, slices, expands and reshapes of either operand become strides of the GEMM's
-A reads and B packing (`gemm.strided_operand`), not copies; and it stores its result
-straight into a transpose of it that keeps the last dim (`views.transpose_in_place`).
-For drawn batch shapes, permutations, slices and broadcasts, the fused kernel matches
-the interpreter, and the data movement of the matmul's group is inside the matmul's
-kernel (no copy kernel)."""
+"""Kernels that read the views their fusion group folds, instead of copies.
+
+A matrix product reads its operands through them: transposes, slices, expands and
+reshapes of either operand become strides of the GEMM's A reads and B packing
+(`gemm.strided_operand`); and it stores its result straight into a transpose of it that
+keeps the last dim (`views.transpose_in_place`). A layer_norm's element-wise prologue
+reads a view whose normalised rows are contiguous at each row's own base
+(`reductions.rows_contiguous`). For drawn batch shapes, permutations, slices and
+broadcasts, the fused kernel matches the interpreter, and the data movement of the
+group is inside the kernel (no copy kernel) wherever the kernel can read it."""
+
+from math import prod
 
 import numpy as np
 import pytest
@@ -76,9 +81,9 @@ class FusionAlwaysPays:
 MOVES = {"nn.transpose", "nn.slice", "nn.expand", "nn.reshape"}
 
 
-def fused_matches_interpreter(module, data, shapes):
+def fused_matches_interpreter(module, data, shapes, reader: str = "nn.matmul"):
     """Fuse (every yellow cell), compile, and compare with the interpreter on drawn
-    inputs; return the compiled model, the matmul's kernel and the groups by name."""
+    inputs; return the compiled model, the `reader` op's kernel and the groups by name."""
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
     inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     expected = interpret(module, *inputs)[0]
@@ -87,7 +92,7 @@ def fused_matches_interpreter(module, data, shapes):
     actual = compiled(*inputs)
     scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
     np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL * scale)
-    [kernel] = [k for k in compiled.kernels if "nn.matmul" in k["ops"]]
+    [kernel] = [k for k in compiled.kernels if reader in k["ops"]]
     return compiled, kernel, {g["name"]: g for g in compiled.fusion_summary["groups"]}
 
 
@@ -133,3 +138,52 @@ def test_matmul_stores_its_transpose_in_place(data):
         assert not any(k["ops"] == ["nn.transpose"] for k in compiled.kernels)  # no copy
         if not read:  # the transposed value is the output: the matmul stores it
             assert "nn.transpose" in kernel["ops"]
+
+
+@given(data=st.data())
+def test_layer_norm_reads_and_stores_folded_views(data):
+    """transpose (and a reshape from 2-D rows) -> add residual -> layer_norm, as after
+    attention's output projection: where the transpose keeps each normalised row
+    contiguous, the layer_norm kernel reads the moves' base in place; where it moves
+    the normalised dim, the transpose is a copy. Optionally a transpose of the result
+    that keeps the normalised dims last, which the layer_norm stores in place. The same
+    numbers either way."""
+    outer = data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    normalised = data.draw(st.integers(1, 2))
+    dims = (*outer, *(data.draw(st.integers(1, 19)) for _ in range(normalised)))
+    rank = len(dims)
+    perm = tuple(data.draw(st.permutations(range(rank))))
+    source = tuple(dims[perm.index(d)] for d in range(rank))  # transpose(perm) -> dims
+    flat = data.draw(st.booleans())  # the rows of a linear layer's 2-D output
+    shapes = ((prod(source[:-1]), source[-1]) if flat else source, dims)
+    f = FunctionBuilder(*shapes)
+    o, residual = f.args
+    value = f(nn.ReshapeOp(o, source)) if flat else o
+    value = f(nn.AddOp(f(nn.TransposeOp(value, perm)), residual))
+    weight = f.uniform(dims[rank - normalised:])
+    bias = f.uniform(dims[rank - normalised:])
+    result = f(nn.LayerNormOp(value, weight, bias))
+    after = (*data.draw(st.permutations(range(rank - normalised))), *range(rank - normalised,
+                                                                           rank))
+    stored = data.draw(st.booleans())
+    if stored:
+        result = f(nn.TransposeOp(result, after))
+    module = f.module(result)
+    compiled, kernel, groups = fused_matches_interpreter(module, data, shapes,
+                                                         "nn.layer_norm")
+    if stored and kernel["group"] in groups and \
+            groups[kernel["group"]]["ops"][-1] == "nn.transpose":
+        assert kernel["ops"][-1] == "nn.transpose"  # stored by the layer_norm kernel
+    # rows stay contiguous when the source dims of the normalised ones (size-1 dims
+    # aside) are the source's last dims, in order
+    rows = [perm[d] for d in range(rank - normalised, rank) if dims[d] > 1]
+    tail = [d for d in range(rank) if source[d] > 1]
+    keeps_rows = not rows or rows == tail[-len(rows):]
+    group = groups.get(kernel["group"], {"ops": []})
+    read_in_place = kernel["ops"][0] in ("nn.transpose", "nn.reshape")
+    if keeps_rows and group["ops"][0] in ("nn.transpose", "nn.reshape") and \
+            "nn.add" in kernel["ops"]:
+        assert read_in_place
+        assert not any(k["ops"] == ["nn.transpose"] for k in compiled.kernels)
+    if not keeps_rows and prod(dims[rank - normalised:]) > 1:
+        assert not read_in_place
