@@ -14,12 +14,13 @@ Which consumers can read a view: element-wise kernels (their loop nest takes any
 contiguous (`reductions.rows_contiguous`: attention's output transposed back to (B, S, E)
 before the residual add), dense matrix products (`gemm.emit_matmul`: the micro-kernel
 reads A with any row and column strides, B is packed into panels through its strides, so
-attention's K^T is read in place) and other folded data movement. A data-movement op whose result leaves
-the group, or feeds anything else (a convolution, a linear layer, a reduction), is
-materialised by one strided copy from the base (`emit_view_copy`): a whole chain of
-reshapes, transposes and slices becomes one loop nest. Producer side: a transpose of a
-dense matmul's result that keeps the last dim last is stored by the matmul at the
-permuted strides (`transpose_in_place`), as a concat's inputs are stored into its slices
+attention's K^T is read in place) and other folded data movement. A data-movement op
+whose result leaves the group, or feeds anything else (a convolution, a linear layer, a
+reduction), is materialised by one strided copy from the base (`emit_view_copy`): a
+whole chain of reshapes, transposes and slices becomes one loop nest. Producer side: a
+transpose of a dense matmul's result that keeps the last dim last, or of a layer_norm's
+that keeps its normalised dims last, is stored by that kernel at the permuted strides
+(`transpose_in_place`), as a concat's inputs are stored into its slices
 (`concat_in_place`). Only kernels planned from `nn.fused` groups fold views.
 """
 
@@ -141,9 +142,10 @@ class Folding:
     copied_reshapes: set[Operation]
     slices: dict[SSAValue, tuple[SSAValue, int]] = field(default_factory=dict)
     """concat input -> (concat result, byte offset): written in place (`concat_in_place`);
-    matmul result -> (its transpose, 0) (`transpose_in_place`)"""
+    matmul or layer_norm result -> (its transpose, 0) (`transpose_in_place`)"""
     strided: dict[SSAValue, tuple[int, ...]] = field(default_factory=dict)
-    """matmul result -> the strides its elements are stored at in its transpose's buffer"""
+    """matmul or layer_norm result -> the strides its elements are stored at in its
+    transpose's buffer"""
 
 
 def fold_views(graph, plans: list[KernelPlan]) -> tuple[list[KernelPlan], Folding]:
