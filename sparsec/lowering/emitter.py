@@ -152,6 +152,15 @@ class Emitter:
             return max(a, b)
         return self.value(arith.MaxSIOp(self.index(a), self.index(b)))
 
+    def unflatten(self, index: Index, dims: Sequence[int]) -> list[Index]:
+        """The indices along `dims` (row-major) of a flat index into them."""
+        indices: list[Index] = []
+        rest = index
+        for size in reversed(dims):
+            indices.insert(0, self.irem(rest, size))
+            rest = self.idiv(rest, size)
+        return indices
+
     def linear(self, terms: Sequence[tuple[Index, int]], offset: int = 0) -> Index:
         """offset + sum(index * stride)."""
         total: Index = offset

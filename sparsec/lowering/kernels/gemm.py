@@ -706,12 +706,7 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
         row_chunk = E.irem(t, row_chunks)
         t = E.idiv(t, row_chunks)
         panel_chunk = E.irem(t, chunks)
-        flat_batch = E.idiv(t, chunks)
-        batch_index: list[Index] = []
-        rest: Index = flat_batch
-        for size in reversed(batch):
-            batch_index.insert(0, E.irem(rest, size))
-            rest = E.idiv(rest, size)
+        batch_index = E.unflatten(E.idiv(t, chunks), batch)
         a_base = E.linear(list(zip(batch_index, a_batch, strict=True)), a.offset)
         c_base = E.linear(list(zip(batch_index, c_batch, strict=True)))
         first_panel = E.imul(panel_chunk, chunk)
@@ -783,13 +778,7 @@ def _row_ivs(E: Emitter, batch_index: list[Index], row: Index, out_dims: Sequenc
     leading dims into rows)."""
     if isinstance(op, nn.MatmulOp):
         return [*batch_index, row]
-    leading = list(out_dims[:-1])
-    ivs: list[Index] = []
-    rest: Index = row
-    for size in reversed(leading):
-        ivs.insert(0, E.irem(rest, size))
-        rest = E.idiv(rest, size)
-    return ivs
+    return E.unflatten(row, out_dims[:-1])
 
 
 def _pack_b(k: Kernel, b: SSAValue, base: Index, scratch: SSAValue, first_panel: Index,

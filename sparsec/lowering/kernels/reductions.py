@@ -356,16 +356,11 @@ def _row_base(k: Kernel, access: Access, dims: Sequence[int], normalised: int,
               row: Index) -> Index:
     """offset + sum over the outer dims d of (row's index along d) * strides[d]."""
     E = k.E
+    outer = len(dims) - normalised
     if tuple(access.strides) == contiguous_strides(dims):
-        return E.iadd(access.offset, E.imul(row, prod(dims[len(dims) - normalised:])))
-    base: Index = access.offset
-    step = 1
-    for d in reversed(range(len(dims) - normalised)):
-        if access.strides[d]:
-            index = E.irem(E.idiv(row, step), dims[d]) if step > 1 else E.irem(row, dims[d])
-            base = E.iadd(base, E.imul(index, access.strides[d]))
-        step *= dims[d]
-    return base
+        return E.iadd(access.offset, E.imul(row, prod(dims[outer:])))
+    indices = E.unflatten(row, dims[:outer])
+    return E.linear(list(zip(indices, access.strides[:outer], strict=True)), access.offset)
 
 
 def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation] = ()) -> None:

@@ -24,14 +24,15 @@ func.func @main(%o: tensor<8x8xf32>, %x: tensor<2x4x8xf32>, %w: tensor<8xf32>, %
 // CHECK-NEXT:   func.call @reshape_transpose_add_0(%o, %x, %output0, %w, %b)
 // CHECK-NEXT:   func.return
 // CHECK:      func.func private @reshape_transpose_add_0(
-// the view's row base: (row % 4) * 16 + (row / 4 % 2) * 8; the residual's: row * 8
+// the view's row base: (row / 4 % 2) * 8 + (row % 4) * 16; the residual's: row * 8
 // CHECK:        scf.for %[[ROW:[0-9]+]] =
 // CHECK:          %[[S:[0-9]+]] = arith.remsi %[[ROW]], %{{[0-9]+}} : index
-// CHECK-NEXT:     %[[SO:[0-9]+]] = arith.muli %[[S]], %{{[0-9]+}} : index
 // CHECK-NEXT:     %[[Q:[0-9]+]] = arith.floordivsi %[[ROW]], %{{[0-9]+}} : index
 // CHECK-NEXT:     %[[B:[0-9]+]] = arith.remsi %[[Q]], %{{[0-9]+}} : index
+// CHECK-NEXT:     arith.floordivsi
 // CHECK-NEXT:     %[[BO:[0-9]+]] = arith.muli %[[B]], %{{[0-9]+}} : index
-// CHECK-NEXT:     %[[VIEW:[0-9]+]] = arith.addi %[[SO]], %[[BO]] : index
+// CHECK-NEXT:     %[[SO:[0-9]+]] = arith.muli %[[S]], %{{[0-9]+}} : index
+// CHECK-NEXT:     %[[VIEW:[0-9]+]] = arith.addi %[[BO]], %[[SO]] : index
 // CHECK-NEXT:     %[[RES:[0-9]+]] = arith.muli %[[ROW]], %{{[0-9]+}} : index
 // CHECK:            %[[AT:[0-9]+]] = arith.addi %[[VIEW]], %{{[0-9]+}} : index
 // CHECK-NEXT:       vector.load %{{[0-9]+}}[%[[AT]]] : memref<64xf32>, vector<8xf32>
@@ -81,13 +82,14 @@ func.func @main(%x: tensor<2x4x8xf32>, %r: tensor<2x4x8xf32>, %w: tensor<8xf32>,
 // CHECK:      func.func @main(
 // CHECK-NEXT:   func.call @add_layer_norm_transpose_0(%x, %r, %output0, %w, %b)
 // CHECK-NEXT:   func.return
-// the result's row base: (row % 4) * 16 + (row / 4 % 2) * 8
+// the result's row base: (row / 4 % 2) * 8 + (row % 4) * 16
 // CHECK:      func.func private @add_layer_norm_transpose_0(
 // CHECK:        scf.for %[[ROW:[0-9]+]] =
 // CHECK:          %[[S:[0-9]+]] = arith.remsi %[[ROW]], %{{[0-9]+}} : index
-// CHECK-NEXT:     %[[SO:[0-9]+]] = arith.muli %[[S]], %{{[0-9]+}} : index
 // CHECK-NEXT:     %[[Q:[0-9]+]] = arith.floordivsi %[[ROW]], %{{[0-9]+}} : index
 // CHECK-NEXT:     %[[B:[0-9]+]] = arith.remsi %[[Q]], %{{[0-9]+}} : index
+// CHECK-NEXT:     arith.floordivsi
 // CHECK-NEXT:     %[[BO:[0-9]+]] = arith.muli %[[B]], %{{[0-9]+}} : index
-// CHECK-NEXT:     %[[OUT:[0-9]+]] = arith.addi %[[SO]], %[[BO]] : index
+// CHECK-NEXT:     %[[SO:[0-9]+]] = arith.muli %[[S]], %{{[0-9]+}} : index
+// CHECK-NEXT:     %[[OUT:[0-9]+]] = arith.addi %[[BO]], %[[SO]] : index
 // CHECK:          vector.store %{{[0-9]+}}, %{{[0-9]+}}[%[[OUT]]] : memref<64xf32>, vector<8xf32>
