@@ -134,7 +134,8 @@ class Kernel:
     def __init__(self, name: str, ops: list[Operation], target: Target, weights: Weights,
                  constants: dict[SSAValue, np.ndarray], resolve: Callable[[SSAValue], SSAValue],
                  threads: int, library: Library | None = None, views: dict | None = None,
-                 copies: dict | None = None, strided: dict | None = None):
+                 copies: dict | None = None, strided: dict | None = None,
+                 also: dict | None = None):
         self.name = name
         self.views = views or {}
         """value -> View: folded data movement, read through its index map"""
@@ -143,6 +144,9 @@ class Kernel:
         self.strided = strided or {}
         """value -> strides: stored at these strides in the buffer it shares with its
         transpose (`views.transpose_in_place`)"""
+        self.also = also or {}
+        """value -> (its transpose, strides): stored there too, at these strides
+        (`views.transpose_in_place`)"""
         self.library = library if library is not None else Library()
         self.ops = ops
         self.target = target
@@ -238,7 +242,11 @@ class KernelPlan:
     views: list[Operation] = field(default_factory=list)
     """Data movement folded into this kernel's index maps (`views.fold_views`)."""
     stores: list[Operation] = field(default_factory=list)
-    """Concats this kernel's store realises: it writes into its slice of their buffer."""
+    """Concats and transposes this kernel's store realises: it writes into its slice of a
+    concat's buffer, or at a transpose's strides into its buffer (`views`)."""
+    also: list[Operation] = field(default_factory=list)
+    """Transposes of `result` the kernel stores besides `result` itself, which has other
+    readers (`views.transpose_in_place`)."""
     pool: Operation | None = None
     """A pooling of `result` the kernel also computes (a convolution's pool epilogue):
     `result` is still stored, then pooled plane by plane (`pooling.plane_pool`)."""
@@ -246,7 +254,8 @@ class KernelPlan:
     @property
     def ops(self) -> list[Operation]:
         pool = [self.pool] if self.pool is not None else []
-        return [*self.views, *self.prologue, self.op, *self.epilogue, *pool, *self.stores]
+        return [*self.views, *self.prologue, self.op, *self.epilogue, *pool, *self.stores,
+                *self.also]
 
     @property
     def result(self) -> SSAValue:
@@ -254,8 +263,9 @@ class KernelPlan:
 
     @property
     def written(self) -> list[SSAValue]:
-        """Every value the kernel stores: `result`, and the pooled value."""
-        return [self.result, *([self.pool.results[0]] if self.pool is not None else [])]
+        """Every value the kernel stores: `result`, the pooled value, the transposes."""
+        return [self.result, *([self.pool.results[0]] if self.pool is not None else []),
+                *(op.results[0] for op in self.also)]
 
     @property
     def label(self) -> str:

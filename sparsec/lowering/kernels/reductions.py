@@ -381,8 +381,11 @@ def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation]
     accesses = [[o.access(k, dims) for o in step.operands] for step in steps]
     x = None if prologue else k.buffer(op.input)
     y = k.buffer(op.result)
-    # stored at the strides of its transpose's buffer (`views.transpose_in_place`)?
+    # stored at the strides of its transpose's buffer, or there as well
+    # (`views.transpose_in_place`)?
     stored = k.strided.get(k.resolve(op.result))
+    also = k.also.get(k.resolve(op.result))
+    y2 = None if also is None else k.buffer(also[0])
     w, b = k.buffer(op.weight), k.buffer(op.bias)
     element = y.type.element_type  # type: ignore[attr-defined]
     lanes = k.lanes
@@ -397,6 +400,8 @@ def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation]
                       for a in step_accesses] for step_accesses in accesses]
         out_base = base if stored is None else _row_base(k, Access(y, stored), dims,
                                                          normalised, row.iv)
+        also_base = None if also is None else _row_base(k, Access(y2, also[1]), dims,
+                                                        normalised, row.iv)
         tail = E.prefix_mask(n - full, lanes) if full < n else None
         zero = E.const(0.0, vtype)
 
@@ -445,10 +450,14 @@ def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation]
             else:
                 wv, bv = E.vload_masked(w, j, mask, zero), E.vload_masked(b, j, mask, zero)
             value = E.fadd(E.fmul(E.fmul(E.fsub(load(j, mask), mean), rstd), wv), bv)
-            if mask is None:
-                E.vstore(value, y, index)
-            else:
-                E.vstore_masked(value, y, index, mask)
+            targets = [(y, index)]
+            if y2 is not None:
+                targets.append((y2, E.iadd(also_base, j)))
+            for buffer, at in targets:
+                if mask is None:
+                    E.vstore(value, buffer, at)
+                else:
+                    E.vstore_masked(value, buffer, at, mask)
 
         if full:
             with E.loop(0, full, lanes) as loop:

@@ -146,6 +146,9 @@ class Folding:
     strided: dict[SSAValue, tuple[int, ...]] = field(default_factory=dict)
     """matmul or layer_norm result -> the strides its elements are stored at in its
     transpose's buffer"""
+    also: dict[SSAValue, tuple[SSAValue, tuple[int, ...]]] = field(default_factory=dict)
+    """layer_norm result with other readers -> (its transpose, the strides its elements
+    are stored at there as well)"""
 
 
 def fold_views(graph, plans: list[KernelPlan]) -> tuple[list[KernelPlan], Folding]:
@@ -302,8 +305,9 @@ def transpose_in_place(graph, plans: list[KernelPlan], folding: Folding) -> list
     kernel stores each row of its result straight into the transpose's buffer at the
     permuted strides (its vector stores stay contiguous along the row), and the
     transpose is no kernel. The producer-side counterpart of reading a view (DNNFusion
-    §4.4.2). Only where the result has no other reader and the transpose is not already
-    folded."""
+    §4.4.2). Where the result has other readers (an output, a residual), a layer_norm
+    stores each row twice: as it is and into the transpose (`KernelPlan.also`). Not
+    where the transpose is already folded or in place."""
     resolve = graph.resolve
     writer = {plan.result: plan for plan in plans}
     planned = {plan.op for plan in plans}
@@ -318,17 +322,23 @@ def transpose_in_place(graph, plans: list[KernelPlan], folding: Folding) -> list
         plan = writer.get(source)
         if plan is None or not _stores_rows(plan.op, perm) or \
                 graph.group.get(plan.op) is None or \
-                graph.group.get(plan.op) != graph.group.get(op) or source in outputs or \
-                len(users.get(source, [])) != 1 or source in folding.slices or \
+                graph.group.get(plan.op) != graph.group.get(op) or \
+                source in folding.slices or source in folding.also or \
                 op.results[0] in folding.slices:
             continue
         stored = contiguous_strides(shape(op.results[0]))
         strides = [0] * len(perm)
         for position, dim in enumerate(perm):
             strides[dim] = stored[position]
-        folding.slices[source] = (op.results[0], 0)
-        folding.strided[source] = tuple(strides)
-        plan.stores.append(op)
+        if source not in outputs and len(users.get(source, [])) == 1:
+            folding.slices[source] = (op.results[0], 0)
+            folding.strided[source] = tuple(strides)
+            plan.stores.append(op)
+        elif isinstance(plan.op, nn.LayerNormOp):
+            folding.also[source] = (op.results[0], tuple(strides))
+            plan.also.append(op)
+        else:
+            continue
         removed.add(op)
     return [plan for plan in plans if plan.op not in removed]
 

@@ -93,3 +93,37 @@ func.func @main(%x: tensor<2x4x8xf32>, %r: tensor<2x4x8xf32>, %w: tensor<8xf32>,
 // CHECK-NEXT:     %[[SO:[0-9]+]] = arith.muli %[[S]], %{{[0-9]+}} : index
 // CHECK-NEXT:     %[[OUT:[0-9]+]] = arith.addi %[[BO]], %[[SO]] : index
 // CHECK:          vector.store %{{[0-9]+}}, %{{[0-9]+}}[%[[OUT]]] : memref<64xf32>, vector<8xf32>
+
+// -----
+
+// The layer_norm's result is also read outside the group (returned here; the next
+// encoder layer's residual in BERT): the kernel stores each row twice, as it is and into
+// the transpose at the permuted row base; the transpose is still no kernel.
+
+func.func @main(%x: tensor<2x4x8xf32>, %r: tensor<2x4x8xf32>, %w: tensor<8xf32>, %b: tensor<8xf32>) -> (tensor<4x2x8xf32>, tensor<2x4x8xf32>) {
+  %f:2 = nn.fused %x, %r, %w, %b attributes {mapping = "one-to-one"} {
+  ^bb0(%a: tensor<2x4x8xf32>, %c: tensor<2x4x8xf32>, %lw: tensor<8xf32>, %lb: tensor<8xf32>):
+    %sum = nn.add %a, %c : (tensor<2x4x8xf32>, tensor<2x4x8xf32>) -> tensor<2x4x8xf32>
+    %n = nn.layer_norm %sum, %lw, %lb {epsilon = 1.000000e-05 : f64} : (tensor<2x4x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x4x8xf32>
+    %t = nn.transpose %n {permutation = array<i64: 1, 0, 2>} : (tensor<2x4x8xf32>) -> tensor<4x2x8xf32>
+    nn.yield %t, %n : tensor<4x2x8xf32>, tensor<2x4x8xf32>
+  } : (tensor<2x4x8xf32>, tensor<2x4x8xf32>, tensor<8xf32>, tensor<8xf32>) -> (tensor<4x2x8xf32>, tensor<2x4x8xf32>)
+  func.return %f#0, %f#1 : tensor<4x2x8xf32>, tensor<2x4x8xf32>
+}
+
+// CHECK:      \22kernels\22:[{\22name\22:\22add_layer_norm_transpose_0\22,{{.*}}\22ops\22:[\22nn.add\22,\22nn.layer_norm\22,\22nn.transpose\22],\22flops\22:{{[0-9]+}},\22bytes\22:{{[0-9]+}},\22tiles\22:{{[0-9]+}}}],
+// CHECK:      func.func @main(
+// CHECK-NEXT:   func.call @add_layer_norm_transpose_0(%x, %r, %output1, %output0, %w, %b)
+// CHECK-NEXT:   func.return
+// CHECK:      func.func private @add_layer_norm_transpose_0(%{{[0-9]+}}: memref<64xf32> {llvm.noalias}, %{{[0-9]+}}: memref<64xf32> {llvm.noalias}, %[[Y:[0-9]+]]: memref<64xf32> {llvm.noalias}, %[[T:[0-9]+]]: memref<64xf32> {llvm.noalias},
+// CHECK:        scf.for %[[ROW:[0-9]+]] =
+// CHECK:          %[[BASE:[0-9]+]] = arith.muli %[[ROW]], %{{[0-9]+}} : index
+// CHECK:          %[[S:[0-9]+]] = arith.remsi %[[ROW]], %{{[0-9]+}} : index
+// CHECK-NEXT:     %[[Q:[0-9]+]] = arith.floordivsi %[[ROW]], %{{[0-9]+}} : index
+// CHECK-NEXT:     %[[B:[0-9]+]] = arith.remsi %[[Q]], %{{[0-9]+}} : index
+// CHECK-NEXT:     arith.floordivsi
+// CHECK-NEXT:     %[[BO:[0-9]+]] = arith.muli %[[B]], %{{[0-9]+}} : index
+// CHECK-NEXT:     %[[SO:[0-9]+]] = arith.muli %[[S]], %{{[0-9]+}} : index
+// CHECK-NEXT:     %[[OUT:[0-9]+]] = arith.addi %[[BO]], %[[SO]] : index
+// CHECK:          vector.store %[[V:[0-9]+]], %[[Y]][%[[BASE]]] : memref<64xf32>, vector<8xf32>
+// CHECK-NEXT:     vector.store %[[V]], %[[T]][%[[OUT]]] : memref<64xf32>, vector<8xf32>
