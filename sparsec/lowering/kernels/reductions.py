@@ -369,8 +369,9 @@ def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation]
     (element-wise ops whose chain ends in the input, e.g. a residual add) is evaluated
     wherever x is read: the three passes over a row recompute it instead of storing it.
     Each prologue operand is read at its own row base (a folded transpose of the rows,
-    e.g. attention's (S, B, E) -> (B, S, E), reads its base's rows in place) + j."""
-    from .elementwise import _read
+    e.g. attention's (S, B, E) -> (B, S, E), reads its base's rows in place) + j. A
+    transpose of the result that keeps the normalised dims last is stored at its own row
+    base too, instead of or besides the result (`views.transpose_in_place`)."""
     from .epilogue import chain_steps
 
     E = k.E
