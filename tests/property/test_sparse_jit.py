@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -227,11 +228,11 @@ def epilogue(draw, out_shape: tuple[int, ...], channel_axis: int):
 
 
 @st.composite
-def linear_case(draw) -> Case:
+def linear_case(draw, kinds=("bcr", "csr")) -> Case:
     leading = draw(st.sampled_from([(1,), (3,), (7,), (2, 5), (13,)]))
     n_out = draw(st.integers(1, 6)) * draw(st.sampled_from([1, 3, 4, 8]))
     depth = draw(st.integers(1, 5)) * draw(st.sampled_from([1, 2, 3, 4]))
-    weight = draw(structured((n_out, depth)))
+    weight = draw(structured((n_out, depth), kinds))
     seed = draw(st.integers(0, 2**31 - 1))
     x = normal(seed, (*leading, depth))
     bias = normal(seed + 1, (n_out,)) if draw(st.booleans()) else None
@@ -247,7 +248,7 @@ def linear_case(draw) -> Case:
 
 
 @st.composite
-def conv_case(draw) -> Case:
+def conv_case(draw, kinds=("bcr", "csr", "pattern", "pattern")) -> Case:
     n = draw(st.integers(1, 2))
     kind = draw(st.sampled_from(["plain", "plain", "grouped", "depthwise"]))
     groups = {"plain": 1, "grouped": 2, "depthwise": draw(st.integers(2, 5))}[kind]
@@ -263,7 +264,7 @@ def conv_case(draw) -> Case:
     # wide rows too: a band row's vectors wholly inside the input are loaded plainly,
     # and with stride 3 that needs more than 3 x 8 columns
     w = draw(st.one_of(st.integers(max(1, reach_w - 2 * pad), 13), st.integers(25, 40)))
-    weight = draw(structured((c_out, cg, kh, kw), ("bcr", "csr", "pattern", "pattern")))
+    weight = draw(structured((c_out, cg, kh, kw), kinds))
     seed = draw(st.integers(0, 2**31 - 1))
     x = normal(seed, (n, c_in, h, w))
     bias = normal(seed + 1, (c_out,)) if draw(st.booleans()) else None
@@ -316,3 +317,18 @@ def test_sparse_conv2d(cases, threads):
 @given(st.lists(matmul_case(), min_size=1, max_size=BATCH), st.integers(1, 2))
 def test_sparse_matmul(cases, threads):
     check_batch(cases, threads)
+
+
+@examples()
+@given(st.lists(st.one_of(conv_case(("bcr",)), linear_case(("bcr",))), min_size=1,
+                max_size=BATCH), st.integers(1, 2))
+def test_bcr_with_k_in_segments(cases, threads):
+    """Every BCR weight through the in-memory kernel with K cut into segments of one
+    block column (large layers get segments of several, `bcr.segment_columns`): the sums
+    of every (block row, panel) wait in their own slots between segments."""
+    from sparsec.lowering.kernels.sparse import bcr
+
+    with patch.object(bcr, "in_registers", lambda *_: False), \
+            patch.object(bcr, "XP_BYTES", 0), patch.object(bcr, "X_SEGMENT_BYTES", 0), \
+            patch.object(bcr, "MIN_SEGMENT", 1), patch.object(bcr, "SUMS_BYTES", 1 << 40):
+        check_batch(cases, threads)

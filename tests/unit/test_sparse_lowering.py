@@ -212,6 +212,59 @@ def test_bcr_tiles_too_tall_for_the_registers_accumulate_in_memory():
 
 
 
+
+def test_segment_columns_cuts_k_only_for_a_large_chunk_of_x():
+    """K is cut when the tile's chunk of X exceeds the tile budget, into segments of
+    about X_SEGMENT_BYTES of X (at least MIN_SEGMENT block columns), unless the sums of
+    every (block row, panel) would not fit SUMS_BYTES."""
+    from sparsec.lowering.kernels.sparse.bcr import (
+        MIN_SEGMENT,
+        SUMS_BYTES,
+        X_SEGMENT_BYTES,
+        XP_BYTES,
+        segment_columns,
+    )
+
+    # VGG-16's 512@28 band: 75.6 bytes of X per K row, 288 block columns of 16
+    per_k = 5 * 34 * 4 / 9
+    assert 288 * 16 * per_k > XP_BYTES
+    columns = segment_columns(per_k, 16, 288, 32 * 4 * 16 * 24 * 4)
+    assert columns == int(X_SEGMENT_BYTES // per_k) // 16 == 13
+    # its 64@224 band: 502 bytes per K row, so a segment of 16 KB would hold 2 columns
+    assert segment_columns(5 * 226 * 4 / 9, 16, 36, 4 * 28 * 16 * 24 * 4) == MIN_SEGMENT
+    assert segment_columns(per_k, 16, 288, SUMS_BYTES + 1) == 288  # sums too large
+    small = XP_BYTES / (36 * 16)  # a chunk within the budget: K whole
+    assert segment_columns(small, 16, 36, 1024) == 36
+    assert segment_columns(small * 1.01, 16, 36, 1024) < 36
+
+
+def test_a_wide_deep_layer_runs_its_bcr_kernel_in_k_segments(monkeypatch):
+    """A 64-channel 3x3 layer on 112 x 112 (the band of three output rows is 285 KB):
+    the BCR 16x16 kernel cuts K into segments and still matches PyTorch."""
+    import torch
+
+    import sparsec
+    from sparsec.lowering.kernels.sparse import bcr
+
+    segments = []
+    prepare = bcr.BCRProgram.prepare
+
+    def recording(self, k, units, panels):
+        prepare(self, k, units, panels)
+        segments.append(self.segments)
+    monkeypatch.setattr(bcr.BCRProgram, "prepare", recording)
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(64, 64, 3, padding=1).eval()
+    x = torch.randn(1, 64, 112, 112)
+    scheme = sparsec.BCR((16, 16), 0.9)
+    sparsec.prune(conv, scheme)
+    fn = sparsec.compile(conv, (x,), sparsity=scheme, threads=2)
+    assert segments == [9]  # 36 block columns, MIN_SEGMENT = 4 per segment
+    with torch.no_grad():
+        want = conv(x).numpy()
+    np.testing.assert_allclose(fn(x.numpy()), want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+
+
 @pytest.mark.parametrize("scheme", ["bcr block=4x4 rate=0.5", "pattern patterns=4",
                                     "csr rate=0.5"])
 def test_fused_group_with_a_sparse_convolution(scheme):

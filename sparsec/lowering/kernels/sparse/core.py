@@ -74,6 +74,11 @@ class Layout:
     def offset(self, k: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def bytes_per_k(self) -> float:
+        """Bytes of a tile's packed X per row of X (a column of W): what a run of K rows
+        costs in cache."""
+        raise NotImplementedError
+
 
 @dataclass
 class Panels:
@@ -117,6 +122,9 @@ class Program:
         """A re-packed array, in the weights buffer."""
         self.bytes += array.nbytes
         return k.weight(array)
+
+    def prepare(self, k: Kernel, units: int, panels: int) -> None:
+        """Before the tile loop: a tile has at most `units` units and `panels` panels."""
 
     def emit(self, k: Kernel, g: Index, u0: Index, u1: Index, panels: Panels, nv: int,
              sink: Sink) -> None:
@@ -254,6 +262,7 @@ class _View(Layout):
             chunk_units = ceil_div(chunk_units, 2)
         row_chunks = ceil_div(units, chunk_units)
         self.scratch(chunk_units * rows_per_unit)
+        program.prepare(k, chunk_units, per_chunk)
         tiles = self.images * self.groups * row_chunks * chunks
         self.iota = E.iota(lanes, I32)
         lo, hi = k.tile_range(tiles)
@@ -290,6 +299,9 @@ class _View(Layout):
 
     def chunk_floats(self) -> int:
         return self.per_chunk * self.stride
+
+    def bytes_per_k(self) -> float:
+        return self.panels_per_chunk(ceil_div(self.columns, self.nr)) * self.nr * 4
 
     def offset(self, k: np.ndarray) -> np.ndarray:
         return np.asarray(k, np.int64) * self.nr
@@ -470,6 +482,10 @@ class _DirectConvView(_ConvView):
     def chunk_floats(self) -> int:
         # + lanes: a row's last store
         return self.cg * len(self.phases) * self.bh * self.wpp + self.lanes
+
+    def bytes_per_k(self) -> float:
+        # the taps of an input channel read its band rows in place
+        return len(self.phases) * self.bh * self.wpp * 4 / self.taps
 
     def offset(self, k: np.ndarray) -> np.ndarray:
         k = np.asarray(k, np.int64)
