@@ -117,7 +117,8 @@ SUMS_BYTES = 256 * 1024
 
 
 def segment_columns(bytes_per_k: float, bk: int, block_cols: int, sums_bytes: int) -> int:
-    """Block columns per K segment of an in-memory BCR kernel.
+    """Block columns per K segment of an in-memory BCR kernel over a convolution's band
+    (`Layout.bytes_per_k`).
 
     A block row's tiles read their kept columns of the tile's X chunk (`bytes_per_k` per
     row of X) scattered over all of K; when the chunk is larger than the tile budget
@@ -211,8 +212,9 @@ class BCRProgram(Program):
         (the tiles are in row-major order, so each such run is contiguous)."""
         bm, nr = self.bm, self.nr
         per_segment = self.block_cols
-        if not self.registers:
-            per_segment = segment_columns(self.layout.bytes_per_k(), self.bk, self.block_cols,
+        bytes_per_k = self.layout.bytes_per_k()
+        if not self.registers and bytes_per_k is not None:
+            per_segment = segment_columns(bytes_per_k, self.bk, self.block_cols,
                                           units * panels * bm * nr * 4)
         self.segments = -(-self.block_cols // per_segment)
         tptr = []
