@@ -211,8 +211,6 @@ def test_bcr_tiles_too_tall_for_the_registers_accumulate_in_memory():
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
 
 
-
-
 def test_segment_columns_cuts_k_only_for_a_large_chunk_of_x():
     """K is cut when the tile's chunk of X exceeds the tile budget, into segments of
     about X_SEGMENT_BYTES of X (at least MIN_SEGMENT block columns), unless the sums of
@@ -239,7 +237,7 @@ def test_segment_columns_cuts_k_only_for_a_large_chunk_of_x():
 
 
 def test_a_wide_deep_layer_runs_its_bcr_kernel_in_k_segments(monkeypatch):
-    """A 64-channel 3x3 layer on 112 x 112 (the band of three output rows is 285 KB):
+    """A 64-channel 3x3 layer on 112 x 112 (the band of three output rows is 146 KB):
     the BCR 16x16 kernel cuts K into segments and still matches PyTorch."""
     import torch
 

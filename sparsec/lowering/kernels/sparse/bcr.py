@@ -30,10 +30,10 @@ per (kr, kc)), in chunks of rows whose sums fit the registers (`row_chunks`):
     Yb[kept row i] = acc[i]
 
 so the loads and stores of the sums are amortised over kc, each column is loaded once
-per chunk and the FMAs are all useful. When a tile's chunk of X is large, K is cut into
-segments (`segment_columns`) and the loops run segment -> block row -> panel -> tiles of
-the segment, each (block row, panel) keeping its own Yb between segments: every block
-row reads the segment's X while it is still close.
+per chunk and the FMAs are all useful. When a convolution's band of input rows is large,
+K is cut into segments (`segment_columns`) and the loops run segment -> block row ->
+panel -> tiles of the segment, each (block row, panel) keeping its own Yb between
+segments: every block row reads the segment's part of the band while it is still close.
 
 Compile time re-packs the format's arrays (row_ptr, rows, col_ptr, cols, val_ptr,
 values) by tile shape s: the tiles of each shape in block-row order, each a fixed-size
@@ -123,7 +123,8 @@ def segment_columns(bytes_per_k: float, bk: int, block_cols: int, sums_bytes: in
     A block row's tiles read their kept columns of the tile's X chunk (`bytes_per_k` per
     row of X) scattered over all of K; when the chunk is larger than the tile budget
     (`XP_BYTES`), every block row reads it again from L2 (or further), through more pages
-    than the L1 TLB maps. Cutting K into segments of about `X_SEGMENT_BYTES` of X and
+    than the L1 TLB maps (which of the two costs more, this machine has no counters to
+    tell). Cutting K into segments of about `X_SEGMENT_BYTES` of X and
     running every block row over one segment before the next keeps the segment's X
     close; the price is the sums of every (block row, panel) of the tile (`sums_bytes`),
     loaded and stored once per segment. One segment (all of K) when the chunk fits the
