@@ -171,7 +171,7 @@ class BCRProgram(Program):
         keys = key_rows[tiles] * (bk + 1) + kc[tiles]
         self.shapes = [(int(key) // (bk + 1), int(key) % (bk + 1)) for key in np.unique(keys)]
         self.block_rows, self.block_cols, self.bk = block_rows, block_cols, bk
-        self.layout = layout
+        self.bytes_per_k = layout.bytes_per_k()  # None: K stays whole
         self.chosen: list[np.ndarray] = []  # each shape's tiles (row-major grid indices)
         meta: list[np.ndarray] = []
         stored: list[np.ndarray] = []
@@ -213,9 +213,8 @@ class BCRProgram(Program):
         (the tiles are in row-major order, so each such run is contiguous)."""
         bm, nr = self.bm, self.nr
         per_segment = self.block_cols
-        bytes_per_k = self.layout.bytes_per_k()
-        if not self.registers and bytes_per_k is not None:
-            per_segment = segment_columns(bytes_per_k, self.bk, self.block_cols,
+        if not self.registers and self.bytes_per_k is not None:
+            per_segment = segment_columns(self.bytes_per_k, self.bk, self.block_cols,
                                           units * panels * bm * nr * 4)
         self.segments = -(-self.block_cols // per_segment)
         tptr = []
