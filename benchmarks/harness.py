@@ -26,10 +26,18 @@ ms for 5 calls, 22-24 ms for the next 11, then 17 ms again); in 4 rounds of 5 ca
 a phase fell on a few turns of one engine, and its median moved from 17.0 to 22.4 ms
 between two runs while onnxruntime's stayed at 49.7 ms."""
 SETTLE = 0.2
-"""Seconds of idle time before each engine's turn (see `interleaved`)."""
+"""Seconds before each engine's turn in which the timing thread spins (see `interleaved`).
+It spins rather than sleeps: this machine, left idle for 0.2 s between turns, falls after
+a few seconds into a state in which code that lives in the L2 cache runs up to 40%
+slower, and stays there while the pattern goes on. ResNet-18 with patterns, 3 calls after
+each pause, medians over 8 s: 21.2-24.2 ms after sleeping, 15.5-16.5 ms after spinning,
+in alternating processes. The state hits engines unequally
+(in one interleaved run it slowed sparsec's sparse ResNet-18 by 38%, onnxruntime's dense
+one by 15%), so the ratios came out of the machine's state rather than the code. A busy
+server does not idle between requests either."""
 WARM = 0.01
-"""Seconds of untimed calls that start each turn, after the idle time: the core slows
-down while idle and takes a few milliseconds to come back. One untimed call was not
+"""Seconds of untimed calls that start each turn, after the pause: the engine's code and
+data must come back into the caches. One untimed call was not
 enough for a sub-millisecond engine: ResNet-18's 64@56 layer with BCR 16x16 tiles at 90%
 had a median of 0.77 ms in turns started by one call and 0.47 ms in turns started by 5,
 20 or 50 ms of calls (and 0.45 ms called back to back), while torch's 2.7 ms convolution
@@ -47,7 +55,7 @@ def timer(fn):
 
 def interleaved(engines: dict, runs: int, warmup: int = 3) -> dict[str, list[float]]:
     """`runs` timed calls of each engine (ms), after `warmup` calls each, taking turns of
-    PER_TURN calls. Between turns the machine idles for SETTLE seconds and each turn
+    PER_TURN calls. Before each turn the timing thread spins for SETTLE seconds and each turn
     starts with untimed calls for WARM seconds (at least one): the engine that ran before
     leaves its thread pool spinning for a while (onnxruntime's and OpenMP's workers
     busy-wait for the next task), and on 2 cores that steals the core the next engine's
@@ -59,7 +67,9 @@ def interleaved(engines: dict, runs: int, warmup: int = 3) -> dict[str, list[flo
     samples: dict[str, list[float]] = {name: [] for name in engines}
     for _ in range(-(-runs // PER_TURN)):
         for name, run in engines.items():
-            time.sleep(SETTLE)
+            settle_until = time.perf_counter() + SETTLE
+            while time.perf_counter() < settle_until:
+                pass  # spin, do not sleep: see SETTLE
             warm_until = time.perf_counter() + WARM
             run()
             while time.perf_counter() < warm_until:

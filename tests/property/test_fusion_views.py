@@ -192,3 +192,45 @@ def test_layer_norm_reads_and_stores_folded_views(data):
         assert read_in_place  # the moves are in the layer_norm's kernel, not a copy
     if not keeps_rows and prod(dims[rank - normalised:]) > 1:
         assert not read_in_place
+
+
+@given(data=st.data())
+def test_linear_stores_its_moved_result_in_place(data):
+    """linear -> reshape (its columns cut into pieces) -> transpose (-> reshape) -> output,
+    as attention's packed q | k | v projection. Where the pieces move in front of the
+    tokens, in order, and each is a run of whole vectors (16 columns), the linear kernel
+    stores the runs into the moved value's buffer and there is no copy kernel
+    (`views.linear_moves_in_place`); where the transpose brings another dim last, the
+    moves are a copy; any other permutation may go either way. The same numbers always."""
+    tokens = data.draw(st.lists(st.integers(1, 5), min_size=1, max_size=2))
+    pieces = data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=2))
+    width = data.draw(st.sampled_from([8, 16, 32, 48]))
+    depth = data.draw(st.integers(1, 19))
+    dims = (*tokens, *pieces, width)
+    rank = len(dims)
+    front = data.draw(st.booleans())
+    if front:  # (pieces..., tokens..., width): torch's _in_projection_packed
+        perm = (*range(len(tokens), rank - 1), *range(len(tokens)), rank - 1)
+    else:
+        perm = tuple(data.draw(st.permutations(range(rank))))
+    columns = prod(pieces) * width
+    f = FunctionBuilder((prod(tokens), depth))
+    (x,) = f.args
+    y = f(nn.LinearOp(x, f.uniform((columns, depth)), f.uniform((columns,))))
+    moved = f(nn.TransposeOp(f(nn.ReshapeOp(y, dims)), perm))
+    if data.draw(st.booleans()):  # merge the first two dims, as torch's .view after it
+        after = [dims[p] for p in perm]
+        moved = f(nn.ReshapeOp(moved, (after[0] * after[1], *after[2:])))
+    # an element-wise reader seeds a group that grows back through the moves into the
+    # linear layer (attention scales q); the moved value is returned too, so it is
+    # stored, not only read through its view
+    module = f.module(moved, f(nn.MulOp(moved, f.array(np.float32(0.125)))))
+    compiled, kernel, groups = fused_matches_interpreter(module, data,
+                                                         ((prod(tokens), depth),),
+                                                         "nn.linear")
+    copies = [k for k in compiled.kernels if "nn.transpose" in k["ops"] and k is not kernel]
+    assert "nn.transpose" in groups[kernel["group"]]["ops"]  # the moves join the linear
+    if front and width % 16 == 0:
+        assert "nn.transpose" in kernel["ops"] and not copies
+    if perm[-1] != rank - 1 and dims[perm[-1]] > 1:
+        assert "nn.transpose" not in kernel["ops"] and copies

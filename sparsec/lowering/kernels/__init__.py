@@ -31,7 +31,14 @@ from .elementwise import (
     emit_upsample_nearest,
 )
 from .epilogue import can_extend, is_elementwise
-from .views import Folding, concat_in_place, emit_view_copy, fold_views, transpose_in_place
+from .views import (
+    Folding,
+    concat_in_place,
+    emit_view_copy,
+    fold_views,
+    linear_moves_in_place,
+    transpose_in_place,
+)
 
 
 def _gemm():
@@ -262,7 +269,8 @@ def plan_kernels(graph, fusion: bool = True) -> tuple[list[KernelPlan], Folding]
     if fusion and group:
         plans, folding = fold_views(graph, plans)
         plans = concat_in_place(graph, plans, folding)
-        return transpose_in_place(graph, plans, folding), folding
+        plans = transpose_in_place(graph, plans, folding)
+        return linear_moves_in_place(graph, plans, folding), folding
     return plans, Folding({}, {}, set())
 
 

@@ -135,7 +135,7 @@ class Kernel:
                  constants: dict[SSAValue, np.ndarray], resolve: Callable[[SSAValue], SSAValue],
                  threads: int, library: Library | None = None, views: dict | None = None,
                  copies: dict | None = None, strided: dict | None = None,
-                 also: dict | None = None):
+                 also: dict | None = None, split: dict | None = None):
         self.name = name
         self.views = views or {}
         """value -> View: folded data movement, read through its index map"""
@@ -147,6 +147,9 @@ class Kernel:
         self.also = also or {}
         """value -> (its transpose, strides): stored there too, at these strides
         (`views.transpose_in_place`)"""
+        self.split = split or {}
+        """linear result -> `views.SplitColumns`: stored in runs into the buffer of its
+        reorganised value (`views.linear_moves_in_place`)"""
         self.library = library if library is not None else Library()
         self.ops = ops
         self.target = target
@@ -243,7 +246,8 @@ class KernelPlan:
     """Data movement folded into this kernel's index maps (`views.fold_views`)."""
     stores: list[Operation] = field(default_factory=list)
     """Concats and transposes this kernel's store realises: it writes into its slice of a
-    concat's buffer, or at a transpose's strides into its buffer (`views`)."""
+    concat's buffer, at a transpose's strides into its buffer, or (a linear layer) in
+    runs into the buffer of its reshaped and transposed result (`views`)."""
     also: list[Operation] = field(default_factory=list)
     """Transposes of `result` the kernel stores besides `result` itself, which has other
     readers (`views.transpose_in_place`)."""

@@ -666,10 +666,23 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
     # C[b][row, col] at y[sum(b * c_batch) + row * c_row + col]: contiguous, or the
     # strides of its transpose's buffer when the transpose is stored in place
     strided = k.strided.get(k.resolve(result))
+    # or (a linear layer) in runs of a row into its reshaped and transposed result's
+    # buffer: C[row, col] at row * split.row + (col // split.width) * split.chunk + col %
+    # split.width, a vector never crossing a run (`views.SplitColumns`)
+    split = k.split.get(k.resolve(result))
     if strided is not None:
         c_batch, c_row = strided[:-2], strided[-2]
+    elif split is not None:
+        assert not batch and split.width % lanes == 0
+        c_batch, c_row = (), split.row
     else:
         c_batch, c_row = tuple(s * m * n for s in contiguous_strides(batch)), n
+
+    def stored(col: Index) -> Index:
+        """Where column `col` of a row starts, from the row's start."""
+        if split is None:
+            return col
+        return E.iadd(E.imul(E.idiv(col, split.width), split.chunk), E.irem(col, split.width))
     accesses = [[o.access(k, out_dims) for o in step.operands] for step in steps]
 
     if b_constant is not None:
@@ -736,7 +749,7 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
                 col = E.iadd(n0, v * lanes)
                 limit = E.cast_index(E.index(E.imax(E.imin(E.isub(n, col), lanes), 0)), I32)
                 exact = n % nr == 0
-                cols.append(Column(col, None if exact else E.cmpi("slt", iota,
+                cols.append(Column(stored(col), None if exact else E.cmpi("slt", iota,
                                                                      E.splat(limit, lanes)),
                                    None if exact else E.cmpi("sge", limit,
                                                              E.const(lanes, I32)), [col]))

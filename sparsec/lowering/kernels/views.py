@@ -20,7 +20,9 @@ reduction), is materialised by one strided copy from the base (`emit_view_copy`)
 whole chain of reshapes, transposes and slices becomes one loop nest. Producer side: a
 transpose of a dense matmul's result that keeps the last dim last, or of a layer_norm's
 that keeps its normalised dims last, is stored by that kernel at the permuted strides
-(`transpose_in_place`), as a concat's inputs are stored into its slices
+(`transpose_in_place`); a dense linear layer's result that reshapes and transposes
+move in pieces (q | k | v in front of the tokens) is stored by the linear kernel in runs
+of a row (`linear_moves_in_place`); a concat's inputs are stored into its slices
 (`concat_in_place`). Only kernels planned from `nn.fused` groups fold views.
 """
 
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import TYPE_CHECKING
 
+import numpy as np
 from xdsl.ir import Operation, SSAValue
 
 from sparsec.dialects import nn
@@ -149,6 +152,25 @@ class Folding:
     also: dict[SSAValue, tuple[SSAValue, tuple[int, ...]]] = field(default_factory=dict)
     """layer_norm result with other readers -> (its transpose, the strides its elements
     are stored at there as well)"""
+    split: dict[SSAValue, SplitColumns] = field(default_factory=dict)
+    """linear result -> where its elements lie in the buffer of the reorganised value
+    that the linear kernel stores straight away (`linear_moves_in_place`)"""
+
+
+@dataclass(frozen=True)
+class SplitColumns:
+    """Where a matrix Y[M, N] is stored: Y[r, c] at
+    r * row + (c // width) * chunk + c % width. Each run of `width` columns of a row is
+    contiguous; the runs go `chunk` apart (a linear layer's output split into heads, or
+    q | k | v, and the pieces moved in front of the rows)."""
+
+    row: int
+    width: int
+    chunk: int
+
+    def offset(self, r, c):
+        """Y[r, c]'s offset (ints, or numpy arrays of them)."""
+        return r * self.row + (c // self.width) * self.chunk + c % self.width
 
 
 def fold_views(graph, plans: list[KernelPlan]) -> tuple[list[KernelPlan], Folding]:
@@ -343,6 +365,84 @@ def transpose_in_place(graph, plans: list[KernelPlan], folding: Folding) -> list
     return [plan for plan in plans if plan.op not in removed]
 
 
+SPLIT_ALIGNMENT = 16
+"""A run of a split store must hold whole vectors on every target: 16 f32 lanes (AVX-512),
+a multiple of AVX2's and NEON's 8 and 4."""
+
+
+def split_columns(source_dims: Sequence[int], chain: Sequence[Operation]) -> SplitColumns | None:
+    """The store map of a matrix of shape `source_dims` (rows = all but the last dim)
+    that `chain` (reshapes and transposes, in order) reorganises into a contiguous
+    value, if it is a `SplitColumns` with runs of whole vectors. Computed by running the
+    chain backwards on the final value's element offsets: reshape^-1 is the reshape back,
+    transpose(perm)^-1 is transpose(argsort(perm))."""
+    final = shape(chain[-1].results[0])
+    offsets = np.arange(prod(final), dtype=np.int64).reshape(final)
+    for op in reversed(chain):
+        if isinstance(op, nn.TransposeOp):
+            perm = [int(p) for p in op.permutation.get_values()]
+            offsets = offsets.transpose(np.argsort(perm))
+        else:
+            offsets = offsets.reshape(shape(op.input))
+    n = source_dims[-1] if source_dims else 1
+    matrix = offsets.reshape(-1, n)
+    m = matrix.shape[0]
+    moved = np.flatnonzero(matrix[0] != np.arange(n))
+    width = int(moved[0]) if moved.size else n
+    chunk = int(matrix[0, width]) if width < n else 0
+    row = int(matrix[1, 0]) if m > 1 else n
+    if width % SPLIT_ALIGNMENT or n % width:
+        return None
+    split = SplitColumns(row, width, chunk)
+    rows, cols = np.meshgrid(np.arange(m), np.arange(n), indexing="ij")
+    return split if np.array_equal(matrix, split.offset(rows, cols)) else None
+
+
+def linear_moves_in_place(graph, plans: list[KernelPlan], folding: Folding
+                          ) -> list[KernelPlan]:
+    """A dense linear layer whose result its group only reshapes and transposes into a
+    value that leaves the group (attention's packed q | k | v projection, moved to
+    (3, tokens, ..., width) the way torch's `_in_projection_packed` does): the copy kernel
+    that would materialise that value from the folded view goes, and the linear kernel
+    stores each run of its row straight into the value's buffer (`SplitColumns`). The
+    producer-side counterpart of reading a view, like `transpose_in_place`, for a GEMM
+    whose moves cut its rows. Only where the linear's result and every moved value in
+    between have a single reader and are no output."""
+    resolve = graph.resolve
+    writer = {plan.result: plan for plan in plans}
+    users = users_of(graph)
+    outputs = set(graph.outputs)
+    removed: set[Operation] = set()
+    for plan in plans:
+        target = plan.op.results[0]
+        if target not in folding.copies or plan.epilogue or plan.op not in graph.group:
+            continue
+        chain = [plan.op]
+        value = resolve(plan.op.operands[0])
+        while value in folding.views and isinstance(value.owner, nn.ReshapeOp | nn.TransposeOp):
+            chain.insert(0, value.owner)
+            value = resolve(value.owner.operands[0])
+        producer = writer.get(value)
+        if producer is None or not isinstance(producer.op, nn.LinearOp) or \
+                is_sparse(producer.op) or producer.pool is not None or \
+                graph.group.get(producer.op) != graph.group.get(plan.op) or \
+                not all(isinstance(op, nn.ReshapeOp | nn.TransposeOp) for op in chain) or \
+                any(v in folding.slices or v in folding.also or v in folding.split
+                    for v in (value, target)):
+            continue
+        moved = [value, *(op.results[0] for op in chain[:-1])]
+        if any(v in outputs or len(users.get(v, [])) != 1 for v in moved):
+            continue
+        split = split_columns(shape(value), chain)
+        if split is None:
+            continue
+        folding.slices[value] = (target, 0)
+        folding.split[value] = split
+        producer.stores += chain
+        removed.add(plan.op)
+    return [plan for plan in plans if plan.op not in removed]
+
+
 def emit_view_copy(k: Kernel, op: Operation, view: View) -> None:
     """Materialise `op`'s result from the base of its (composed) view: one loop nest."""
     dims = shape(op.results[0])
@@ -350,5 +450,5 @@ def emit_view_copy(k: Kernel, op: Operation, view: View) -> None:
     emit_map(k, dims if dims else (1,), out, [view.access(k, dims, dims)], identity)
 
 
-__all__ = ["Folding", "View", "emit_view_copy", "fold_views", "reshape_strides",
-           "transpose_in_place"]
+__all__ = ["Folding", "SplitColumns", "View", "emit_view_copy", "fold_views",
+           "linear_moves_in_place", "reshape_strides", "split_columns", "transpose_in_place"]
