@@ -391,7 +391,7 @@ def split_columns(source_dims: Sequence[int], chain: Sequence[Operation]) -> Spl
     width = int(moved[0]) if moved.size else n
     chunk = int(matrix[0, width]) if width < n else 0
     row = int(matrix[1, 0]) if m > 1 else n
-    if width % SPLIT_ALIGNMENT or n % width:
+    if width == 0 or width % SPLIT_ALIGNMENT or n % width:  # (Y[0, 0] is not first)
         return None
     split = SplitColumns(row, width, chunk)
     rows, cols = np.meshgrid(np.arange(m), np.arange(n), indexing="ij")
