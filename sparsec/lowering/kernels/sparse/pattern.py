@@ -12,19 +12,21 @@ store:
 
 The code has one branch-free loop per pattern of the set, its 4 tap offsets constants:
 
-    acc0 = acc1 = acc2 = acc3 = 0
+    acc[v] = 0 for each of the nv vectors of output columns
     for p, (t0, t1, t2, t3) in patterns:             # unrolled at compile time
         for kernel in run p of this filter:
             c = channel offset; w = its 4 weights
-            acc0 += w0 * Xp[c + t0]; acc1 += w1 * Xp[c + t1]    # four chains: one FMA
-            acc2 += w2 * Xp[c + t2]; acc3 += w3 * Xp[c + t3]    # each per kernel
-    store(epilogue((acc0 + acc1) + (acc2 + acc3)))
+            for v: acc[v] += w0 * Xp[c + t0 + v] + w1 * Xp[c + t1 + v]   # 4 FMAs, one chain
+                           + w2 * Xp[c + t2 + v] + w3 * Xp[c + t3 + v]
+    store(epilogue(acc))
 
-A row has `nv` vectors of output columns (3 on AVX2: 4 x 3 sums and 4 broadcast weights
-in 16 registers, the input vectors read by the FMAs' memory operands), so each pattern
-loop's start and end are paid for nv vectors. One
-chain per tap, not two: a kernel's iteration then waits for one FMA latency, not two
-(ResNet-18's 512@7 layer: 1.34 -> 1.14 ms; the 64@56 and 256@14 layers unchanged).
+One chain per vector, and as many vectors as fit (`vectors_per_row`, at most 8): each
+iteration is 4 * nv FMAs for one channel offset, 4 weight loads and one trip of the
+loop, and nv chains of 4 FMAs hide the FMA latency. The earlier layout, 4 chains (one
+per tap) of 3 vectors, paid those for 12 FMAs. JIT, fastest of 45 calls, ResNet-18's
+3x3 layers with patterns: 64@56 0.75 -> 0.67 ms (nv = 7), 128@28 0.87-1.14 -> 0.67
+(nv = 8), 256@14 0.87 -> 0.66 (8), 512@7 0.90 -> 0.62 (7); the whole ResNet-18 with
+patterns 16.0-16.8 -> 12.5-13.1 ms (three processes each, in turns).
 """
 
 from __future__ import annotations
@@ -40,14 +42,16 @@ from ..base import Kernel
 from . import PackedConstant
 from .core import Layout, Panels, Program, Sink, index_array, load_index, value_array, zeros
 
+MAX_VECTORS = 8
+"""Vectors of output columns per filter, at most: each is one accumulator register, and
+its input address an offset from the panel's base (`_DirectConvView.choose_nv` makes a
+panel whole output rows or a part of one, so that the offsets are constants)."""
+
 
 def vectors_per_row(target: Target) -> int:
-    """Vectors of output columns per filter: 4 sums (one per tap) each, plus the 4
-    broadcast weights, within the vector registers (at most 4); the input vectors need
-    no register (an FMA reads them from memory). On ResNet-18's 3x3 layers (fastest of
-    400 runs, three runs each) nv = 3 against 2: 64@56 0.71-0.76 ms against 0.75-0.80,
-    128@28 0.83-0.85 against 0.85-0.89, 256@14 and 512@7 the same."""
-    return max(1, min(4, (target.vector_registers - PATTERN_SIZE) // PATTERN_SIZE))
+    """nv sums and the broadcast weight within the vector registers, at most
+    MAX_VECTORS (the input vectors need no register: an FMA reads them from memory)."""
+    return max(1, min(MAX_VECTORS, target.vector_registers - 1))
 
 
 def _segments(ptr: np.ndarray) -> np.ndarray:
@@ -106,10 +110,9 @@ class PatternProgram(Program):
     def _filter(self, k: Kernel, bounds, bases: list[Index], xp: SSAValue, nv: int,
                 done) -> None:
         """One filter's sums over one panel: a loop per pattern, then done(acc). Each
-        tap accumulates into its own set of registers (added at the end), so a kernel's
-        four FMAs into one vector are four independent chains."""
+        vector's 4 taps accumulate into its own register, one chain per vector."""
         E, lanes = k.E, k.lanes
-        acc = zeros(E, PATTERN_SIZE * nv, lanes)
+        acc = zeros(E, nv, lanes)
         for p in self.used:
             taps = self.taps[p]
             lo, hi = bounds[p]
@@ -121,9 +124,7 @@ class PatternProgram(Program):
                     weight = E.splat(E.load(self.weights, E.iadd(w0, t)), lanes)
                     for v in range(nv):
                         x = E.vload(xp, E.iadd(E.iadd(base, tap), bases[v]), lanes)
-                        slot = t * nv + v
-                        out[slot] = E.fma(weight, x, out[slot])
+                        out[v] = E.fma(weight, x, out[v])
                 kernel.next(*out)
             acc = kernel.results
-        done([E.fadd(E.fadd(acc[v], acc[nv + v]), E.fadd(acc[2 * nv + v], acc[3 * nv + v]))
-              for v in range(nv)])
+        done(list(acc))
