@@ -415,7 +415,7 @@ def linear_moves_in_place(graph, plans: list[KernelPlan], folding: Folding
     removed: set[Operation] = set()
     for plan in plans:
         target = plan.op.results[0]
-        if target not in folding.copies or plan.epilogue or plan.op not in graph.group:
+        if target not in folding.copies or plan.op not in graph.group:
             continue
         chain = [plan.op]
         value = resolve(plan.op.operands[0])
