@@ -307,7 +307,7 @@ def lower_module(module: ModuleOp, target: Target, threads: int = 1,
         used[plan.label] = count + 1
         kernel = Kernel(f"{plan.label}_{count}", plan.ops, target, weights, graph.constants,
                         graph.resolve, threads, library, folding.views, folding.copies,
-                        folding.strided, folding.also, folding.split)
+                        folding.strided, folding.also, folding.split, folding.columns)
         emit_kernel(kernel, plan)
         kernels.append(kernel)
 

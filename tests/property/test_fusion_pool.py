@@ -1,5 +1,5 @@
 """A pooling fused into its convolution's kernel (`table.CONV_POOL`, the pool epilogue of
-`lowering/kernels/pooling.plane_pool`) computes what the interpreter computes.
+`lowering/kernels/pooling.per_plane`) computes what the interpreter computes.
 
 Each example draws a dense, grouped or depthwise convolution (kernel, stride, padding,
 channels, odd sizes), an element-wise epilogue (none, relu, batch_norm + silu), a
@@ -15,7 +15,7 @@ max(1, max|interpreter|) plus rtol 1e-4 (sums in a different order).
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from xdsl.utils.exceptions import DiagnosticException, VerifyException
 
@@ -121,3 +121,50 @@ def test_conv_with_its_pooling_in_one_kernel_matches_the_interpreter(case):
     rows = get_target("host").gemm_block[0]  # channels per GEMM row block
     if case["threads"] == 2 and case["c_out"] > (1 if case["depthwise"] else rows):
         assert kernel["tiles"] > 1  # whole channels (blocks of them) split over threads
+
+
+class FusionAlwaysPays:
+    """Every yellow cell fuses (as `fuse{profile=true}` may decide): only then does the
+    excitation's 1x1 convolution share a group with the broadcast that applies it."""
+
+    def latency(self, ops):
+        return 1.0
+
+
+@settings(max_examples=max(5, settings.default.max_examples))
+@given(data=st.data())
+def test_squeeze_excite_scaling_is_its_convolutions_plane_epilogue(data):
+    """Squeeze-excite: s = sigmoid(conv(act(conv(mean over H, W of x)))), then x * s
+    broadcast over each plane (drawn: *, +, -, / in either operand order). The binary op
+    is the excitation convolution's plane epilogue (`pooling.per_plane`): one kernel
+    computes s for its channels and then their planes of the result, with 1 or 2
+    threads, and matches the interpreter."""
+    c = data.draw(st.integers(1, 20))
+    squeezed = data.draw(st.integers(1, 6))
+    h, w = data.draw(st.integers(1, 9)), data.draw(st.integers(1, 11))
+    threads = data.draw(st.integers(1, 2))
+    seed = data.draw(st.integers(0, 2**16))
+    f = FunctionBuilder((1, c, h, w), seed=seed)
+    x = f(nn.ExpOp(f.args[0]))  # never 0: s / x is finite
+    pooled = f(nn.AdaptiveAvgPool2dOp(x, (1, 1)))
+    hidden = f(nn.SiluOp(f(nn.Conv2dOp(pooled, f.uniform((squeezed, c, 1, 1)),
+                                       f.uniform((squeezed,))))))
+    scale = f(nn.SigmoidOp(f(nn.Conv2dOp(hidden, f.uniform((c, squeezed, 1, 1)),
+                                         f.uniform((c,))))))
+    kind = data.draw(st.sampled_from([nn.MulOp, nn.AddOp, nn.SubOp, nn.DivOp]))
+    operands = (scale, x) if data.draw(st.booleans()) else (x, scale)
+    module = f.module(f(kind(*operands)))
+    x_in = np.random.default_rng(seed).standard_normal((1, c, h, w)).astype(np.float32)
+    (expected,) = interpret(module, x_in)
+    fuse(module, oracle=FusionAlwaysPays())
+    compiled = jit_compile(module, threads=threads)
+    got = compiled(x_in)
+    scale_max = max(1.0, float(np.max(np.abs(expected))))
+    assert np.isfinite(scale_max)
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=ATOL * scale_max)
+    name = kind.name
+    (group,) = [g for g in compiled.fusion_summary["groups"] if name in g["ops"]]
+    if "nn.conv2d" in group["ops"] and "nn.sigmoid" in group["ops"]:
+        (kernel,) = [k for k in compiled.kernels if name in k["ops"]]
+        assert "nn.conv2d" in kernel["ops"] and len(group["kernels"]) == 1
+        event("the excitation's group: one kernel")

@@ -13,7 +13,7 @@ from math import prod
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from sparsec.dialects import nn
@@ -234,3 +234,61 @@ def test_linear_stores_its_moved_result_in_place(data):
         assert "nn.transpose" in kernel["ops"] and not copies
     if perm[-1] != rank - 1 and dims[perm[-1]] > 1:
         assert "nn.transpose" not in kernel["ops"] and copies
+
+
+@given(data=st.data())
+def test_linear_stores_scaled_columns_in_place(data):
+    """Attention's q | k | v projection: linear -> reshape -> transpose (pieces in front)
+    -> slices; one piece is cut into heads, moved in front of the tokens and scaled
+    (q * 1/sqrt(d), maybe followed by a tanh), the others are read outside the group.
+    Where the linear stores q | k | v in place and q's columns start, and move, in runs
+    of whole vectors (16 columns), the linear kernel scales those columns in registers
+    and stores them into the scaled value's buffer: the multiply is no kernel of its
+    own (`views.linear_columns_in_place`); narrower runs keep it a kernel. The input may arrive through a transpose that
+    moves a dim of size 1 (the encoder's (B, S, E) -> (S, B, E)), which the linear
+    reads in place. The same numbers always."""
+    tokens = data.draw(st.integers(1, 5))
+    pieces = data.draw(st.integers(2, 3))
+    heads = data.draw(st.integers(1, 3))
+    head = data.draw(st.sampled_from([8, 16, 32]))
+    depth = data.draw(st.integers(1, 19))
+    width = heads * head
+    piece = data.draw(st.integers(0, pieces - 1))
+    through = data.draw(st.booleans())
+    shapes = ((1, tokens, depth),) if through else ((tokens, depth),)
+    f = FunctionBuilder(*shapes)
+    (x,) = f.args
+    if through:
+        x = f(nn.TransposeOp(x, (1, 0, 2)))
+    rows = (tokens, 1) if through else (tokens,)
+    y = f(nn.LinearOp(x, f.uniform((pieces * width, depth)), f.uniform((pieces * width,))))
+    split = f(nn.TransposeOp(f(nn.ReshapeOp(y, (*rows, pieces, width))),
+                             (len(rows), *range(len(rows)), len(rows) + 1)))
+    outputs = []
+    for i in range(pieces):
+        part = f(nn.SliceOp(split, [i] + [0] * len(rows) + [0],
+                            [i + 1, *rows, width]))
+        if i != piece:
+            outputs.append(f(nn.SigmoidOp(part)))
+            continue
+        q = f(nn.TransposeOp(f(nn.ReshapeOp(part, (tokens, heads, head))), (1, 0, 2)))
+        scale = data.draw(st.sampled_from([0.125, 0.3]))
+        q = f(nn.MulOp(q, f.array(np.float32(scale))))
+        if data.draw(st.booleans()):
+            q = f(nn.TanhOp(q))
+        outputs.insert(0, q)
+    module = f.module(*outputs)
+    compiled, kernel, groups = fused_matches_interpreter(module, data, shapes, "nn.linear")
+    group = groups[kernel["group"]]["ops"]
+    # q's heads move in front of the tokens in runs of one head, unless either is one
+    run = width if tokens == 1 or heads == 1 else head
+    aligned = (piece * width) % 16 == 0 and run % 16 == 0
+    after = kernel["ops"][kernel["ops"].index("nn.linear") + 1:]
+    if "nn.mul" in group and "nn.transpose" in after:  # q | k | v stored in place
+        assert ("nn.mul" in after) == aligned
+        event(f"q | k | v in place, q {'in place' if aligned else 'a kernel'}")
+        if aligned:  # no multiply of its own
+            assert not [k for k in compiled.kernels if k is not kernel
+                        and k["ops"][-1] in ("nn.mul", "nn.tanh")]
+    if through and "nn.transpose" in group[:1]:
+        assert kernel["ops"][0] == "nn.transpose"  # the input read through its view

@@ -18,7 +18,7 @@ from xdsl.ir import Operation, SSAValue
 
 from sparsec.dialects import nn
 
-from .base import CopyPlan, Kernel, KernelPlan, LoweringError
+from .base import CopyPlan, Kernel, KernelPlan, LoweringError, shape
 from .elementwise import (
     emit_concat,
     emit_copy_plan,
@@ -36,6 +36,7 @@ from .views import (
     concat_in_place,
     emit_view_copy,
     fold_views,
+    linear_columns_in_place,
     linear_moves_in_place,
     transpose_in_place,
 )
@@ -76,7 +77,7 @@ def _emitters() -> dict[type[Operation], Callable[[Kernel, KernelPlan], None]]:
     for kind in (*nn.UNARY_OPS, *nn.BINARY_OPS, nn.BatchNormOp):
         table[kind] = lambda k, plan: emit_elementwise(k, plan.op, plan.epilogue)
     table[nn.Conv2dOp] = lambda k, plan: _gemm().emit_conv2d(k, plan.op, plan.epilogue,
-                                                             plan.prologue, plan.pool)
+                                                             plan.prologue, plan.plane_epilogue)
     table[nn.LinearOp] = lambda k, plan: _gemm().emit_linear(k, plan.op, plan.epilogue)
     table[nn.MatmulOp] = lambda k, plan: _gemm().emit_matmul(k, plan.op, plan.epilogue)
     for kind in (nn.MaxPool2dOp, nn.AvgPool2dOp, nn.AdaptiveAvgPool2dOp):
@@ -188,22 +189,41 @@ def _prologue(op: Operation, graph, uses: Counter[SSAValue],
     return chain
 
 
-def _pool_epilogue(op: Operation, users: list[Operation], resolve, absorbed: set[Operation],
-                   allowed: Callable[[Operation, Operation], bool]) -> Operation | None:
-    """The pooling a convolution's kernel computes after its epilogue (`KernelPlan.pool`),
-    if its fusion group asks for one: a max/avg/adaptive-average pooling of the kernel's
-    result in the same group. Dense f32 convolutions only (GEMM or depthwise); the sparse
-    kernels (BCR, pattern, CSR) tile their outputs their own way and take no pool, so such
-    a group is split into two kernels. The result may have other users (squeeze-excite:
-    the multiply reads the convolution's output too): it is stored either way."""
+def _plane_epilogue(op: Operation, chain: SSAValue, users: list[Operation], resolve,
+                    absorbed: set[Operation], allowed: Callable[[Operation, Operation], bool],
+                    ready: Callable[[SSAValue], bool]) -> Operation | None:
+    """The op a convolution's kernel computes plane by plane after its epilogue
+    (`KernelPlan.plane_epilogue`, `pooling.per_plane`), if its fusion group asks for one:
+    a reader of the kernel's result `chain` in the same group that is
+    - a max/avg/adaptive-average pooling of it, or
+    - a binary op that broadcasts it, (N, C, 1, 1), over a value of shape (N, C, H, W)
+      that exists when the kernel runs (`ready(value)`): squeeze-excite's x * s, whose s
+      is a 1x1 convolution of the pooled x.
+    Dense f32 convolutions only (GEMM or depthwise); the sparse kernels (BCR, pattern,
+    CSR) tile their outputs their own way and take none, so such a group is split into
+    two kernels. The result may have other users (squeeze-excite: the multiply reads
+    the convolution's output too): it is stored either way."""
     from .sparse import is_sparse
 
     if not isinstance(op, nn.Conv2dOp) or is_sparse(op) or \
             not isinstance(op.input.type.get_element_type(), Float32Type):
         return None
-    pools = [u for u in users if isinstance(u, _pooling().POOLING_OPS) and u not in absorbed
-             and allowed(op, u)]
-    return pools[0] if len(pools) == 1 else None
+
+    def broadcasts(user: Operation) -> bool:
+        if not isinstance(user, nn.BINARY_OPS) or \
+                not isinstance(user.results[0].type.get_element_type(), Float32Type):
+            return False
+        operands = [resolve(v) for v in user.operands]
+        if operands.count(chain) != 1:
+            return False
+        dims, (other,) = shape(chain), [v for v in operands if v is not chain]
+        return len(dims) == len(shape(other)) == 4 and dims[2:] == (1, 1) and \
+            shape(other)[:2] == dims[:2] and shape(user.results[0]) == shape(other) and \
+            ready(other)
+
+    found = [u for u in users if u not in absorbed and allowed(op, u) and (
+        isinstance(u, _pooling().POOLING_OPS) or broadcasts(u))]
+    return found[0] if len(found) == 1 else None
 
 
 def plan_kernels(graph, fusion: bool = True) -> tuple[list[KernelPlan], Folding]:
@@ -262,15 +282,18 @@ def plan_kernels(graph, fusion: bool = True) -> tuple[list[KernelPlan], Folding]
             absorbed.add(consumer)
             chain = consumer.results[0]
         if fusion and group:
-            plan.pool = _pool_epilogue(op, users.get(chain, []), resolve, absorbed, allowed)
-            if plan.pool is not None:
-                absorbed.add(plan.pool)
+            plan.plane_epilogue = _plane_epilogue(
+                op, chain, users.get(chain, []), resolve, absorbed, allowed,
+                lambda value, index=index: position.get(value, -1) < index)
+            if plan.plane_epilogue is not None:
+                absorbed.add(plan.plane_epilogue)
         plans.append(plan)
     if fusion and group:
         plans, folding = fold_views(graph, plans)
         plans = concat_in_place(graph, plans, folding)
         plans = transpose_in_place(graph, plans, folding)
-        return linear_moves_in_place(graph, plans, folding), folding
+        plans = linear_moves_in_place(graph, plans, folding)
+        return linear_columns_in_place(graph, plans, folding), folding
     return plans, Folding({}, {}, set())
 
 

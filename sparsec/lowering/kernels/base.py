@@ -135,7 +135,8 @@ class Kernel:
                  constants: dict[SSAValue, np.ndarray], resolve: Callable[[SSAValue], SSAValue],
                  threads: int, library: Library | None = None, views: dict | None = None,
                  copies: dict | None = None, strided: dict | None = None,
-                 also: dict | None = None, split: dict | None = None):
+                 also: dict | None = None, split: dict | None = None,
+                 columns: dict | None = None):
         self.name = name
         self.views = views or {}
         """value -> View: folded data movement, read through its index map"""
@@ -150,6 +151,9 @@ class Kernel:
         self.split = split or {}
         """linear result -> `views.SplitColumns`: stored in runs into the buffer of its
         reorganised value (`views.linear_moves_in_place`)"""
+        self.columns = columns or {}
+        """linear result -> [`views.ColumnStore`]: column ranges stored, after element-wise
+        ops, into other values' buffers too (`views.linear_columns_in_place`)"""
         self.library = library if library is not None else Library()
         self.ops = ops
         self.target = target
@@ -251,15 +255,18 @@ class KernelPlan:
     also: list[Operation] = field(default_factory=list)
     """Transposes of `result` the kernel stores besides `result` itself, which has other
     readers (`views.transpose_in_place`)."""
-    pool: Operation | None = None
-    """A pooling of `result` the kernel also computes (a convolution's pool epilogue):
-    `result` is still stored, then pooled plane by plane (`pooling.plane_pool`)."""
+    plane_epilogue: Operation | None = None
+    """An op of `result` the kernel also computes, plane by plane once they are stored (a
+    convolution's pooling, or squeeze-excite's broadcast x * s: `pooling.per_plane`)."""
+    columns: list[KernelPlan] = field(default_factory=list)
+    """Element-wise kernels of column ranges of `result` (a linear layer's) that this
+    kernel computes in registers and stores too (`views.linear_columns_in_place`)."""
 
     @property
     def ops(self) -> list[Operation]:
-        pool = [self.pool] if self.pool is not None else []
-        return [*self.views, *self.prologue, self.op, *self.epilogue, *pool, *self.stores,
-                *self.also]
+        planes = [self.plane_epilogue] if self.plane_epilogue is not None else []
+        return [*self.views, *self.prologue, self.op, *self.epilogue, *planes, *self.stores,
+                *self.also, *(op for plan in self.columns for op in plan.ops)]
 
     @property
     def result(self) -> SSAValue:
@@ -267,9 +274,11 @@ class KernelPlan:
 
     @property
     def written(self) -> list[SSAValue]:
-        """Every value the kernel stores: `result`, the pooled value, the transposes."""
-        return [self.result, *([self.pool.results[0]] if self.pool is not None else []),
-                *(op.results[0] for op in self.also)]
+        """Every value the kernel stores: `result`, its plane epilogue's, the transposes,
+        the column ranges' (`columns`)."""
+        planes = [self.plane_epilogue] if self.plane_epilogue is not None else []
+        return [self.result, *(op.results[0] for op in planes),
+                *(op.results[0] for op in self.also), *(plan.result for plan in self.columns)]
 
     @property
     def label(self) -> str:

@@ -46,7 +46,8 @@ from ..func_to_llvm import NO_INLINE
 from .base import Kernel, private_function, shape
 from .elementwise import Access, _read, broadcast_strides, contiguous_strides
 from .epilogue import Operand, Step, chain_steps
-from .pooling import plane_pool
+from .pooling import per_plane
+from .views import SplitColumns, matrix_strides
 
 I32 = IntegerType(32)
 SCRATCH_BYTES = 96 * 1024
@@ -293,7 +294,7 @@ class Tile:
 
 
 def emit_conv2d(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
-                prologue: Sequence[Operation] = (), pool: Operation | None = None) -> None:
+                prologue: Sequence[Operation] = (), plane_epilogue: Operation | None = None) -> None:
     if not isinstance(op.input.type.get_element_type(), type(f32)):
         raise k.fail("only f32 convolutions are supported by the code generator")
     _, c_in, _, _ = shape(op.input)
@@ -301,25 +302,26 @@ def emit_conv2d(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     if groups > 1 and c_in == groups:
         from .pooling import emit_depthwise
 
-        emit_depthwise(k, op, epilogue, prologue, pool)
+        emit_depthwise(k, op, epilogue, prologue, plane_epilogue)
         return
-    _conv_gemm(k, op, epilogue, prologue, pool)
+    _conv_gemm(k, op, epilogue, prologue, plane_epilogue)
 
 
 def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
-               prologue: Sequence[Operation] = (), pool: Operation | None = None) -> None:
+               prologue: Sequence[Operation] = (), plane_epilogue: Operation | None = None) -> None:
     """The convolution as a GEMM over packed im2col panels. A `prologue` (element-wise ops
     whose chain ends in the input) is applied to each vector as the panel is packed:
     x' = prologue(operands at the same input indices), then padding lanes are zeroed
     (the convolution pads x', not x: batch norm of a zero is not zero).
 
-    A `pool` of the result (`pooling.plane_pool`) makes the tiles whole output channels:
+    A plane epilogue (`pooling.per_plane`: a pooling of the result, or a binary op
+    broadcasting it over planes) makes the tiles whole output channels:
     tile = (image, group, row chunk) loops over every panel chunk, so when its last
     panel is stored, planes c in [g*rows + first_block*mr, g*rows + min(last_block*mr,
-    rows)) of y are complete and the tile pools exactly those, y[image, c] -> pooled
-    [image, c] (from cache when the tile is small; rows are split only as far as the
-    threads need, since every row chunk packs every panel again). No other tile writes
-    those pooled planes."""
+    rows)) of y are complete and the tile computes the epilogue's planes of exactly
+    those, y[image, c] -> out[image, c] (from cache when the tile is small; rows are split
+    only as far as the threads need, since every row chunk packs every panel again). No
+    other tile writes those planes."""
     E = k.E
     lanes = k.lanes
     n, c_in, h, w = shape(op.input)
@@ -348,9 +350,10 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     kc = block_channels * taps
     chunk = max(1, min(panels, SCRATCH_BYTES // (kc * nr * 4)))
     chunks = ceil_div(panels, chunk)
-    # A pooling tile takes every panel, so each of its row chunks packs every panel
+    # A tile with a plane epilogue takes every panel, so each of its row chunks packs every panel
     # again: split rows only as far as the threads need (one chunk on one thread).
-    split_panels, target = (chunks, 4 * k.threads) if pool is None else (1, k.threads)
+    split_panels, target = (chunks, 4 * k.threads) if plane_epilogue is None else \
+        (1, k.threads)
     row_chunks = 1
     while n * groups * split_panels * row_chunks < target and row_chunks < row_blocks:
         row_chunks *= 2
@@ -405,9 +408,9 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     sums = E.alloca(chunk * chunk_blocks * mr * nr) if blocks > 1 else None
     iota = E.iota(lanes, I32)
     vec_i32 = VectorType(I32, [lanes])
-    # the pool epilogue's buffers and scratch plane (its arguments come before the tile
+    # the plane epilogue's buffers and scratch plane (its arguments come before the tile
     # range, which must be the kernel's last)
-    pooled = plane_pool(k, pool) if pool is not None else None
+    planes = per_plane(k, plane_epilogue, result) if plane_epilogue is not None else None
     lo, hi = k.tile_range(tiles)
 
     def column(panel: Index, v: Index) -> Column:
@@ -427,7 +430,7 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
         row_chunk = E.irem(t, row_chunks)
         t = E.idiv(t, row_chunks)
         panel_chunk: Index = 0
-        if pooled is None:
+        if planes is None:
             panel_chunk = E.irem(t, chunks)
             t = E.idiv(t, chunks)
         g = E.irem(t, groups)
@@ -562,16 +565,16 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
                         else:
                             E.choose(E.cmpi("eq", kblock.iv, blocks - 1), write, lambda: [])
 
-        if pooled is None:
+        if planes is None:
             panel_chunk_body(panel_chunk)
         else:
-            # a tile owns whole output channels: all their panels, then their pooling
+            # a tile owns whole output channels: all their panels, then their epilogue planes
             with E.loop(0, chunks) as every_chunk:
                 panel_chunk_body(every_chunk.iv)
             first_channel = E.iadd(E.imul(g, rows), E.imul(first_block, mr))
             last_channel = E.iadd(E.imul(g, rows), E.imin(rows, E.imul(last_block, mr)))
             with E.loop(first_channel, last_channel) as channel:
-                pooled.plane(E.iadd(E.imul(image, c_out), channel.iv))
+                planes.plane(E.iadd(E.imul(image, c_out), channel.iv))
 
 
 # --- linear and matmul ------------------------------------------------------------------
@@ -595,8 +598,16 @@ def emit_linear(k: Kernel, op: nn.LinearOp, epilogue: Sequence[Operation]) -> No
         steps.insert(0, Step(op, [Operand((n_out,), op.bias)], 0,
                              lambda E_, v: E_.fadd(v[0], v[1])))
     weight = k.constant(op.weight)
-    _gemm(k, op, epilogue, batch=(), m=m, n=n_out, depth=depth,
-          a=Strided(k.buffer(op.input), 0, (depth, 1)), b_value=op.weight,
+    # the input read in place, or through its folded view (a transpose that moves a
+    # dim of size 1: the encoder's (B, S, E) -> (S, B, E) for B = 1)
+    view = k.views.get(k.resolve(op.input))
+    if view is None:
+        a = Strided(k.buffer(op.input), 0, (depth, 1))
+    else:
+        strides = matrix_strides(x_dims, view.strides)
+        assert strides is not None  # `fold_views` checked it
+        a = Strided(k.buffer(view.base), view.offset, strides)
+    _gemm(k, op, epilogue, batch=(), m=m, n=n_out, depth=depth, a=a, b_value=op.weight,
           b_constant=weight, b_transposed=True,
           b=Strided(k.buffer(op.weight), 0, (1, depth)) if weight is None else None,
           steps=steps)
@@ -678,12 +689,34 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
     else:
         c_batch, c_row = tuple(s * m * n for s in contiguous_strides(batch)), n
 
-    def stored(col: Index) -> Index:
+    def stored(col: Index, split: SplitColumns | None = split) -> Index:
         """Where column `col` of a row starts, from the row's start."""
         if split is None:
             return col
         return E.iadd(E.imul(E.idiv(col, split.width), split.chunk), E.irem(col, split.width))
     accesses = [[o.access(k, out_dims) for o in step.operands] for step in steps]
+    # column ranges that element-wise ops take on into buffers of their own (attention's
+    # q scaled by 1/sqrt(d), `views.ColumnStore`): their steps, read as immediates
+    column_stores = []
+    for store in k.columns.get(k.resolve(result), []):
+        store_steps = chain_steps(k, store.ops, store.source)
+        column_stores.append((store, k.buffer(store.ops[-1].results[0]), store_steps,
+                              [[o.access(k, out_dims) for o in step.operands]
+                               for step in store_steps]))
+
+    def store_columns(column_store, value: SSAValue, row: Index, row_ivs: list[Index],
+                      column: Column, mask: SSAValue | None) -> None:
+        """The vector of C at (row, column) through a `ColumnStore`'s steps into its
+        buffer, if the column lies in the store's range."""
+        store, buffer, store_steps, store_accesses = column_store
+        col = E.isub(column.position[0], store.first)
+
+        def write() -> list:
+            out = _apply_steps(k, store_steps, store_accesses, value, row_ivs, column, mask)
+            _store(E, out, buffer, E.iadd(E.imul(row, store.split.row),
+                                          stored(col, store.split)), mask)
+            return []
+        E.choose(E.cmpi("ult", col, store.count), write, lambda: [])
 
     if b_constant is not None:
         # packed at compile time: [batch of B][panel][K][nr], zero columns pad the last panel
@@ -781,6 +814,8 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
                     def emit(mask: SSAValue | None) -> None:
                         out = _apply_steps(k, steps, accesses, value, row_ivs, cols[v], mask)
                         _store(E, out, y, index, mask)
+                        for column_store in column_stores:
+                            store_columns(column_store, out, m_row, row_ivs, cols[v], mask)
                     cols[v].split(E, emit)
                 tile_buffer.rows(E, valid_rows, store)
 

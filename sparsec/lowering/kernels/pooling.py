@@ -1,6 +1,6 @@
 """Sliding-window kernels on NCHW: max and average pooling, depthwise convolution, and
-adaptive average pooling; and pooling as a pool epilogue of a convolution's kernel
-(`plane_pool`).
+adaptive average pooling; and a convolution's plane epilogue (`per_plane`): a pooling of
+its result, or a binary op broadcasting its (N, C, 1, 1) result over planes.
 
 One window emitter serves all three: per plane (a channel of one image, split over
 threads) and output row, a vector of neighbouring output columns accumulates over the
@@ -15,14 +15,14 @@ from collections.abc import Sequence
 
 import numpy as np
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import Float32Type, IntegerType, VectorType
+from xdsl.dialects.builtin import Float32Type, IntegerType, VectorType, f32
 from xdsl.ir import Operation, SSAValue
 
 from sparsec.dialects import nn
 
 from ..emitter import Index
 from .base import Kernel, shape
-from .elementwise import PARALLEL_MIN_ELEMENTS, Access, _read
+from .elementwise import PARALLEL_MIN_ELEMENTS, Access, Fn, _inner_loop, _read, binary_fn
 from .epilogue import Step, chain_steps
 
 I32 = IntegerType(32)
@@ -90,14 +90,20 @@ def emit_pooling(k: Kernel, op: Operation, prologue: Sequence[Operation] = ()) -
 POOLING_OPS = (nn.MaxPool2dOp, nn.AvgPool2dOp, nn.AdaptiveAvgPool2dOp)
 
 
-def plane_pool(k: Kernel, op: Operation) -> Window | _GlobalMean | _AdaptiveBins:
-    """`op` (max_pool2d, avg_pool2d or adaptive_avg_pool2d of a value this kernel writes)
-    as a pool epilogue: `.plane(p)` pools input plane p (image * C + channel) into output
-    plane p once the kernel has written all of it. Pooling is per plane, so a kernel
-    split over threads by output channel never has two threads on one pooled element;
-    the windows, divisors and padding are those of the standalone kernel (`emit_pooling`:
-    -inf padding for max, PyTorch's divisor rule for avg). Scratch set-up is emitted
-    here, so build it before the kernel's loops."""
+def per_plane(k: Kernel, op: Operation, result: SSAValue
+              ) -> Window | _GlobalMean | _AdaptiveBins | _BroadcastPlane:
+    """`op`, which reads `result` (a value this kernel writes, NCHW), as a plane
+    epilogue: `.plane(p)` computes op's plane p (image * C + channel) once the kernel has
+    written plane p of `result`. Planes are independent, so a kernel split over threads by
+    output channel never has two threads on one element. Scratch set-up is emitted here,
+    so build it before the kernel's loops. `op` is either
+    - a max_pool2d, avg_pool2d or adaptive_avg_pool2d of `result`, pooling input plane p
+      into output plane p, with the windows, divisors and padding of the standalone
+      kernel (`emit_pooling`: -inf padding for max, PyTorch's divisor rule for avg); or
+    - a binary op that broadcasts `result` (N, C, 1, 1) over a value of shape
+      (N, C, H, W) (squeeze-excite's x * s), `_BroadcastPlane`."""
+    if isinstance(op, nn.BINARY_OPS):
+        return _BroadcastPlane(k, op, result)
     window = _window_pooling(op)
     if window is not None:
         return Window(k, op.input, op.results[0], **window)
@@ -111,17 +117,17 @@ def emit_window(k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[i
                 stride: Sequence[int], padding: Sequence[int], dilation: Sequence[int],
                 mode: str, *, divisor: np.ndarray | None = None, weight: SSAValue | None = None,
                 steps: Sequence[Step] = (), channels_per_group: int = 1,
-                prologue: Sequence[Step] = (), pool: Operation | None = None) -> None:
+                prologue: Sequence[Step] = (), plane_epilogue: Operation | None = None) -> None:
     """mode: "max", "avg" (sum / divisor[oh, ow]) or "depthwise" (sum of x * weight[c],
     then the epilogue `steps`), over every plane of `result` (split over threads).
 
-    A `pool` (depthwise only, `plane_pool`) pools each plane right after the plane is
-    written, while it is still in cache: the same thread, the same plane index, so no
-    two threads ever touch one pooled element."""
+    A `plane_epilogue` (depthwise only, `per_plane`) computes each plane right after the
+    plane is written, while it is still in cache: the same thread, the same plane index,
+    so no two threads ever touch one of its elements."""
     window = Window(k, input, result, kernel, stride, padding, dilation, mode,
                     divisor=divisor, weight=weight, steps=steps,
                     channels_per_group=channels_per_group, prologue=prologue)
-    after = plane_pool(k, pool) if pool is not None else None
+    after = per_plane(k, plane_epilogue, result) if plane_epilogue is not None else None
     n, c_out, oh, ow = shape(result)
     planes = n * c_out
     if k.threads > 1 and planes > 1 and \
@@ -277,8 +283,6 @@ class Window:
 def _prologue_run(k: Kernel, prologue: Sequence[Step], accesses: list[list[Access]],
                   at: list[Index], dst: SSAValue, dst_base: Index, n: int, element) -> None:
     """dst[dst_base + j] = prologue(operands at input indices (*at, j)) for j < n."""
-    from .elementwise import _inner_loop
-
     E = k.E
     sources = [a for step_accesses in accesses for a in step_accesses]
     bases: list[Index] = []
@@ -302,10 +306,11 @@ def _prologue_run(k: Kernel, prologue: Sequence[Step], accesses: list[list[Acces
 
 
 def emit_depthwise(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
-                   prologue: Sequence[Operation] = (), pool: Operation | None = None) -> None:
+                   prologue: Sequence[Operation] = (), plane_epilogue: Operation | None = None) -> None:
     """A grouped convolution with one input channel per group (depthwise, or depthwise
     with a channel multiplier); a `prologue` is applied as the input is copied into the
-    padded plane, a `pool` of the result pools each plane once written (`emit_window`)."""
+    padded plane, a `plane_epilogue` of the result (a pooling) takes each plane once
+    written (`emit_window`)."""
     steps = list(chain_steps(k, epilogue, op.result))
     if op.bias is not None:
         from .epilogue import Operand
@@ -319,7 +324,8 @@ def emit_depthwise(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     emit_window(k, op.input, epilogue[-1].results[0] if epilogue else op.result,
                 shape(op.weight)[2:], _ints(op.stride), _ints(op.padding), _ints(op.dilation),
                 "depthwise", weight=op.weight, steps=steps, channels_per_group=c_out // c_in,
-                prologue=chain_steps(k, prologue, None), pool=pool)
+                prologue=chain_steps(k, prologue, None),
+                plane_epilogue=plane_epilogue)
 
 
 def _emit_adaptive(k: Kernel, op: nn.AdaptiveAvgPool2dOp) -> None:
@@ -367,6 +373,33 @@ class _AdaptiveBins:
             as_int = E.cast_index(E.index(count), IntegerType(64))
             mean = E.fdiv(r.results[0], E.value(arith.SIToFPOp(as_int, element)))
             E.store(mean, y, E.iadd(E.imul(plane, oh * ow), E.iadd(E.imul(i.iv, ow), j.iv)))
+
+
+class _BroadcastPlane:
+    """out[p, j] = op(s[p], x[p, j]) (in op's operand order) for the H * W elements j of
+    plane p: a binary op that broadcasts the kernel's result s, (N, C, 1, 1), over the
+    planes of x, (N, C, H, W). One vector loop along the contiguous plane; s[p] was just
+    stored by the same thread."""
+
+    def __init__(self, k: Kernel, op: Operation, result: SSAValue):
+        self.k = k
+        chain = k.resolve(result)
+        operands = [k.resolve(v) for v in op.operands]
+        first = operands[0] is chain
+        other = operands[1] if first else operands[0]
+        self.s, self.x, self.out = k.buffer(chain), k.buffer(other), k.buffer(op.results[0])
+        _, _, h, w = shape(other)
+        self.size = h * w
+        fn = binary_fn(op)
+        self.fn: Fn = (lambda E, v: fn(E, v[0], v[1])) if first else \
+            (lambda E, v: fn(E, v[1], v[0]))
+
+    def plane(self, plane: Index) -> None:
+        k = self.k
+        base = k.E.imul(plane, self.size)
+        _inner_loop(k, self.size, k.lanes if self.size >= 4 else 1, [base, plane, base],
+                    [1, 0, 1], Access(self.out, (1,)),
+                    [Access(self.s, (0,)), Access(self.x, (1,))], self.fn, f32)
 
 
 class _GlobalMean:

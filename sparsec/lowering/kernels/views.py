@@ -103,6 +103,14 @@ def reshape_strides(dims: Sequence[int], strides: Sequence[int],
     return tuple(result)
 
 
+def matrix_strides(dims: Sequence[int], strides: Sequence[int]) -> tuple[int, int] | None:
+    """The (row, column) strides that read a view of shape `dims`/`strides` as the
+    matrix [prod(dims[:-1]), dims[-1]] (a linear layer's input), or None."""
+    columns = dims[-1] if dims else 1
+    found = reshape_strides(dims, strides, (prod(dims[:-1]), columns))
+    return None if found is None else (found[0], found[1])
+
+
 def users_of(graph) -> dict[SSAValue, list[Operation]]:
     """Each (resolved) value's reading ops, in program order."""
     users: dict[SSAValue, list[Operation]] = {}
@@ -155,6 +163,9 @@ class Folding:
     split: dict[SSAValue, SplitColumns] = field(default_factory=dict)
     """linear result -> where its elements lie in the buffer of the reorganised value
     that the linear kernel stores straight away (`linear_moves_in_place`)"""
+    columns: dict[SSAValue, list[ColumnStore]] = field(default_factory=dict)
+    """linear result stored in place -> the element-wise results of its column ranges
+    that the linear kernel stores too (`linear_columns_in_place`)"""
 
 
 @dataclass(frozen=True)
@@ -171,6 +182,20 @@ class SplitColumns:
     def offset(self, r, c):
         """Y[r, c]'s offset (ints, or numpy arrays of them)."""
         return r * self.row + (c // self.width) * self.chunk + c % self.width
+
+
+@dataclass(frozen=True)
+class ColumnStore:
+    """Columns [first, first + count) of a linear layer's result Y[M, N], also stored by
+    the linear kernel, after the element-wise `ops` (a chain whose first op reads
+    `source`, a folded view of those columns), into the buffer of the chain's result:
+    Y[r, c] goes to split.offset(r, c - first) there."""
+
+    first: int
+    count: int
+    split: SplitColumns
+    source: SSAValue
+    ops: tuple[Operation, ...]
 
 
 def fold_views(graph, plans: list[KernelPlan]) -> tuple[list[KernelPlan], Folding]:
@@ -198,13 +223,20 @@ def fold_views(graph, plans: list[KernelPlan]) -> tuple[list[KernelPlan], Foldin
         main = main_of.get(user)
         if isinstance(user, nn.MatmulOp):  # reads both operands through strides
             return main is user and not is_sparse(user)
+        if isinstance(user, nn.LinearOp):  # reads its input matrix through strides
+            return main is user and not is_sparse(user) and all(
+                resolve(v) is not producer.results[0] for v in user.operands[1:])
         return is_elementwise(user) and main is not None and (
             is_elementwise(main) or isinstance(main, nn.LayerNormOp))
 
     def readable(op: Operation, view: View) -> bool:
-        """A layer_norm prologue reads each row of a view as one contiguous run."""
+        """A layer_norm prologue reads each row of a view as one contiguous run; a linear
+        layer reads its input as a matrix (rows at one stride)."""
         for user in users[op.results[0]]:
             main = main_of.get(user)
+            if isinstance(user, nn.LinearOp) and \
+                    matrix_strides(shape(op.results[0]), view.strides) is None:
+                return False
             if isinstance(main, nn.LayerNormOp) and not rows_contiguous(
                     view.strides, shape(op.results[0]), len(shape(main.weight))):
                 return False
@@ -385,8 +417,13 @@ def split_columns(source_dims: Sequence[int], chain: Sequence[Operation]) -> Spl
         else:
             offsets = offsets.reshape(shape(op.input))
     n = source_dims[-1] if source_dims else 1
-    matrix = offsets.reshape(-1, n)
-    m = matrix.shape[0]
+    return fit_split(offsets.reshape(-1, n))
+
+
+def fit_split(matrix: np.ndarray) -> SplitColumns | None:
+    """The `SplitColumns` that puts Y[r, c] at matrix[r, c], if one does with runs of
+    whole vectors (`SPLIT_ALIGNMENT`)."""
+    m, n = matrix.shape
     moved = np.flatnonzero(matrix[0] != np.arange(n))
     width = int(moved[0]) if moved.size else n
     chunk = int(matrix[0, width]) if width < n else 0
@@ -424,7 +461,7 @@ def linear_moves_in_place(graph, plans: list[KernelPlan], folding: Folding
             value = resolve(value.owner.operands[0])
         producer = writer.get(value)
         if producer is None or not isinstance(producer.op, nn.LinearOp) or \
-                is_sparse(producer.op) or producer.pool is not None or \
+                is_sparse(producer.op) or producer.plane_epilogue is not None or \
                 graph.group.get(producer.op) != graph.group.get(plan.op) or \
                 not all(isinstance(op, nn.ReshapeOp | nn.TransposeOp) for op in chain) or \
                 any(v in folding.slices or v in folding.also or v in folding.split
@@ -443,6 +480,108 @@ def linear_moves_in_place(graph, plans: list[KernelPlan], folding: Folding
     return [plan for plan in plans if plan.op not in removed]
 
 
+def linear_columns_in_place(graph, plans: list[KernelPlan], folding: Folding
+                            ) -> list[KernelPlan]:
+    """An element-wise kernel of a linear layer's group whose chain reads, through a
+    folded view, whole columns of the linear's result stored in place
+    (`linear_moves_in_place`), here attention's q sliced from q | k | v and scaled by
+    1/sqrt(d): the linear kernel applies the chain to those columns in registers and
+    stores them into the chain's result as well (`ColumnStore`, `KernelPlan.columns`),
+    and the element-wise kernel goes. The linear result is then read from registers,
+    not from memory: the group is one loop nest.
+
+    Only where the chain's other operands are one-element constants (immediates: the
+    linear kernel has no index into the chain's result to read a tensor operand at),
+    the view is a one-to-one image of columns [first, first + count) of every row, with
+    `first` and `count` whole runs (`SPLIT_ALIGNMENT`), and the chain's result is stored
+    contiguously in a buffer of its own. The columns are still stored where they were
+    (other readers of that buffer are not traced)."""
+    resolve = graph.resolve
+    constants = graph.constants
+    in_place = {resolve(target): value for value, (target, _) in folding.slices.items()
+                if value in folding.split}
+    writer = {plan.result: plan for plan in plans}
+    removed: set[Operation] = set()
+    for plan in plans:
+        ops = [plan.op, *plan.epilogue]
+        if not all(is_elementwise(op) for op in ops) or plan.prologue or plan.stores or \
+                plan.also or plan.columns or plan.plane_epilogue is not None:
+            continue
+        viewed = [resolve(v) for v in plan.op.operands if resolve(v) in folding.views]
+        if len(viewed) != 1:
+            continue
+        source = viewed[0]
+        view = folding.views[source]
+        linear = in_place.get(resolve(view.base))
+        producer = writer.get(linear) if linear is not None else None
+        if producer is None or producer.op in removed or \
+                graph.group.get(producer.op) != graph.group.get(plan.op) or \
+                not _scalar_chain(ops, source, resolve, constants) or \
+                any(shape(op.results[0]) != shape(source) for op in ops) or \
+                any(plan.result in table for table in (folding.slices, folding.strided,
+                                                       folding.also, folding.split)):
+            continue
+        store = _column_store(view, shape(source), shape(linear), folding.split[linear])
+        if store is None:
+            continue
+        first, count, split = store
+        folding.columns.setdefault(linear, []).append(
+            ColumnStore(first, count, split, source, tuple(ops)))
+        producer.columns.append(plan)
+        removed.add(plan.op)
+    return [plan for plan in plans if plan.op not in removed]
+
+
+def _scalar_chain(ops: Sequence[Operation], source: SSAValue, resolve,
+                  constants: dict) -> bool:
+    """Does each op of the chain read the chain value once (`source` first) and
+    otherwise only one-element constants?"""
+    chain = source
+    for op in ops:
+        operands = [resolve(v) for v in op.operands]
+        if operands.count(chain) != 1 or any(
+                v is not chain and (v not in constants or constants[v].size != 1)
+                for v in operands):
+            return False
+        chain = op.results[0]
+    return True
+
+
+def _column_store(view: View, dims: Sequence[int], y_dims: Sequence[int],
+                  split: SplitColumns) -> tuple[int, int, SplitColumns] | None:
+    """For a view of shape `dims` into the buffer where Y (`y_dims`, stored by `split`)
+    lies: the columns [first, first + count) of Y it shows, one element each, and the
+    `SplitColumns` that stores them, Y[r, c] at the view's element offset of the same
+    element (c - first for the column); None when the view is not such an image."""
+    n = y_dims[-1]
+    m = prod(y_dims[:-1])
+    rows, cols = np.meshgrid(np.arange(m), np.arange(n), indexing="ij")
+    where = split.offset(rows, cols).reshape(-1)
+    element = np.full(int(where.max()) + 1, -1, np.int64)  # buffer offset -> Y element
+    element[where] = np.arange(m * n)
+    offsets = view.offset + sum(np.arange(d).reshape((-1,) + (1,) * (len(dims) - 1 - i)) * s
+                                for i, (d, s) in enumerate(zip(dims, view.strides,
+                                                               strict=True)))
+    offsets = np.broadcast_to(offsets, dims).reshape(-1)
+    if offsets.size == 0 or offsets.min() < 0 or offsets.max() >= element.size:
+        return None
+    shown = element[offsets]
+    if (shown < 0).any() or np.unique(shown).size != shown.size:
+        return None
+    destination = np.full(m * n, -1, np.int64)
+    destination[shown] = np.arange(shown.size)
+    destination = destination.reshape(m, n)
+    covered = destination >= 0
+    columns = np.flatnonzero(covered[0])
+    if columns.size == 0 or not (covered == covered[0]).all():
+        return None
+    first, count = int(columns[0]), int(columns.size)
+    if columns[-1] != first + count - 1 or first % SPLIT_ALIGNMENT:
+        return None
+    fit = fit_split(destination[:, first:first + count])
+    return None if fit is None else (first, count, fit)
+
+
 def emit_view_copy(k: Kernel, op: Operation, view: View) -> None:
     """Materialise `op`'s result from the base of its (composed) view: one loop nest."""
     dims = shape(op.results[0])
@@ -450,5 +589,6 @@ def emit_view_copy(k: Kernel, op: Operation, view: View) -> None:
     emit_map(k, dims if dims else (1,), out, [view.access(k, dims, dims)], identity)
 
 
-__all__ = ["Folding", "SplitColumns", "View", "emit_view_copy", "fold_views",
-           "linear_moves_in_place", "reshape_strides", "split_columns", "transpose_in_place"]
+__all__ = ["ColumnStore", "Folding", "SplitColumns", "View", "emit_view_copy", "fit_split",
+           "fold_views", "linear_columns_in_place", "linear_moves_in_place",
+           "matrix_strides", "reshape_strides", "split_columns", "transpose_in_place"]

@@ -102,7 +102,7 @@ cell allows. VGG-16 has 22 Many-to-Many operators (13 conv, 5 max_pool, 1 adapti
 convolutions. EfficientNet-B0 has 99 (81 conv, 17 adaptive pools, 1 linear) and
 DNNFusion reports 97. Why green and not yellow: the code generator computes the
 pooling inside the convolution's kernel after its element-wise epilogue, plane by plane
-while the plane is in cache (`lowering/kernels/pooling.plane_pool`); the work is that
+while the plane is in cache (`lowering/kernels/pooling.per_plane`); the work is that
 of the two kernels minus one pass of the convolution's output through memory, so
 there is nothing for a profile to decide (measured: benchmarks/README.md "Fusion")."""
 

@@ -1,7 +1,7 @@
 // A pooling in its convolution's group (`fuse`, table.CONV_POOL) is the pool epilogue of
 // the convolution's kernel: one kernel per group. The kernel stores the convolution's
 // value after its element-wise epilogue, then, per tile of whole output channels, pools
-// those planes while they are in cache (lowering/kernels/pooling.plane_pool).
+// those planes while they are in cache (lowering/kernels/pooling.per_plane).
 // RUN: sparsec-opt %s -p 'fuse,convert-nn-to-loops{target=avx2}' --split-input-file | filecheck %s
 
 // conv + bias + relu + max_pool (VGG's block end): one group, one kernel. The

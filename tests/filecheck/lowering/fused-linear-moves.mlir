@@ -5,6 +5,11 @@
 // r * 16 + (c / 16) * 64 + c % 16, and there is no copy kernel. Left alone: a transpose
 // that moves the last dim, and runs narrower than a vector of every target (16 lanes):
 // there the moves are a copy kernel. Fusion off: one kernel per op.
+// Attention's q, sliced from q | k | v stored that way, cut into heads, moved in front of
+// the tokens and scaled by a constant: the linear kernel scales those columns in registers
+// and stores them into q's buffer as well (runs of 16 again), and reads its input through
+// the transpose of a size-1 dim in front of it; heads of 8 columns leave the scaling a
+// kernel of its own.
 // RUN: sparsec-opt %s -p 'convert-nn-to-loops{target=avx2}' --split-input-file | filecheck %s
 // RUN: sparsec-opt %s -p 'convert-nn-to-loops{target=avx2 fusion=false}' --split-input-file | filecheck %s --check-prefix=OFF
 
@@ -77,3 +82,74 @@ func.func @main(%x: tensor<4x8xf32>, %w: tensor<24x8xf32>) -> tensor<3x4x8xf32> 
 
 // CHECK:      func.call @linear_0(
 // CHECK:      func.call @reshape_transpose_0(
+
+// -----
+
+func.func @main(%x: tensor<1x4x8xf32>, %w: tensor<96x8xf32>, %b: tensor<96xf32>) -> (tensor<2x4x16xf32>, tensor<3x4x1x32xf32>) {
+  %f:2 = nn.fused %x, %w, %b attributes {mapping = "many-to-many"} {
+  ^bb0(%a: tensor<1x4x8xf32>, %lw: tensor<96x8xf32>, %lb: tensor<96xf32>):
+    %c = nn.constant dense<1.250000e-01> : tensor<f32>
+    %at = nn.transpose %a {permutation = array<i64: 1, 0, 2>} : (tensor<1x4x8xf32>) -> tensor<4x1x8xf32>
+    %y = nn.linear %at, %lw, %lb : (tensor<4x1x8xf32>, tensor<96x8xf32>, tensor<96xf32>) -> tensor<4x1x96xf32>
+    %s = nn.reshape %y : (tensor<4x1x96xf32>) -> tensor<4x1x3x32xf32>
+    %t = nn.transpose %s {permutation = array<i64: 2, 0, 1, 3>} : (tensor<4x1x3x32xf32>) -> tensor<3x4x1x32xf32>
+    %q = nn.slice %t {start = array<i64: 0, 0, 0, 0>, end = array<i64: 1, 4, 1, 32>, step = array<i64: 1, 1, 1, 1>} : (tensor<3x4x1x32xf32>) -> tensor<1x4x1x32xf32>
+    %h = nn.reshape %q : (tensor<1x4x1x32xf32>) -> tensor<4x2x16xf32>
+    %ht = nn.transpose %h {permutation = array<i64: 1, 0, 2>} : (tensor<4x2x16xf32>) -> tensor<2x4x16xf32>
+    %m = nn.mul %ht, %c : (tensor<2x4x16xf32>, tensor<f32>) -> tensor<2x4x16xf32>
+    nn.yield %m, %t : tensor<2x4x16xf32>, tensor<3x4x1x32xf32>
+  } : (tensor<1x4x8xf32>, tensor<96x8xf32>, tensor<96xf32>) -> (tensor<2x4x16xf32>, tensor<3x4x1x32xf32>)
+  func.return %f#0, %f#1 : tensor<2x4x16xf32>, tensor<3x4x1x32xf32>
+}
+
+// CHECK:      \22kernels\22:[{\22name\22:\22transpose_linear_reshape_0\22,{{.*}}\22ops\22:[\22nn.transpose\22,\22nn.linear\22,\22nn.reshape\22,\22nn.transpose\22,\22nn.slice\22,\22nn.reshape\22,\22nn.transpose\22,\22nn.mul\22],{{.*}}}],
+// CHECK:      func.func @main(
+// CHECK:        func.call @transpose_linear_reshape_0(%x, %w, %output1, %b, %output0,
+// CHECK-NEXT:   func.return
+// CHECK:      func.func private @transpose_linear_reshape_0(
+// CHECK-DAG:    %[[C64:[0-9]+]] = arith.constant 64 : index
+// CHECK-DAG:    %[[SCALE:[0-9]+]] = arith.constant 1.250000e-01 : f32
+// CHECK-DAG:    %[[C16:[0-9]+]] = arith.constant 16 : index
+// CHECK-DAG:    %[[C32:[0-9]+]] = arith.constant 32 : index
+// the input x read in place, rows 8 apart
+// CHECK:        func.call @gemm_4x24_set_8x1(
+// q | k | v stored, then columns [0, 32) scaled and stored into q at
+// row * 16 + (col / 16) * 64 + col % 16
+// CHECK:        %[[SUM:[0-9]+]] = arith.addf %{{[0-9]+}}, %{{[0-9]+}} : vector<8xf32>
+// CHECK-NEXT:   vector.store %[[SUM]], %2[%{{[0-9]+}}] : memref<384xf32>, vector<8xf32>
+// CHECK-NEXT:   %[[INSIDE:[0-9]+]] = arith.cmpi ult, %[[COL:[0-9]+]], %[[C32]] : index
+// CHECK-NEXT:   scf.if %[[INSIDE]] {
+// CHECK-NEXT:     %[[S:[0-9]+]] = vector.broadcast %[[SCALE]] : f32 to vector<8xf32>
+// CHECK-NEXT:     %[[Q:[0-9]+]] = arith.mulf %[[SUM]], %[[S]] : vector<8xf32>
+// CHECK-NEXT:     %[[ROW:[0-9]+]] = arith.muli %{{[0-9]+}}, %[[C16]] : index
+// CHECK-NEXT:     %[[HEAD:[0-9]+]] = arith.floordivsi %[[COL]], %[[C16]] : index
+// CHECK-NEXT:     %[[AT:[0-9]+]] = arith.muli %[[HEAD]], %[[C64]] : index
+// CHECK-NEXT:     %[[LANE:[0-9]+]] = arith.remsi %[[COL]], %[[C16]] : index
+// CHECK-NEXT:     %[[START:[0-9]+]] = arith.addi %[[AT]], %[[LANE]] : index
+// CHECK-NEXT:     %[[STORE:[0-9]+]] = arith.addi %[[ROW]], %[[START]] : index
+// CHECK-NEXT:     vector.store %[[Q]], %4[%[[STORE]]] : memref<128xf32>, vector<8xf32>
+// CHECK-NOT:  func.func private @slice
+
+// -----
+
+// heads of 8 columns: q's scaling is a kernel of its own, reading q | k | v's buffer
+func.func @main(%x: tensor<1x4x8xf32>, %w: tensor<96x8xf32>, %b: tensor<96xf32>) -> (tensor<4x4x8xf32>, tensor<3x4x1x32xf32>) {
+  %f:2 = nn.fused %x, %w, %b attributes {mapping = "many-to-many"} {
+  ^bb0(%a: tensor<1x4x8xf32>, %lw: tensor<96x8xf32>, %lb: tensor<96xf32>):
+    %c = nn.constant dense<1.250000e-01> : tensor<f32>
+    %at = nn.transpose %a {permutation = array<i64: 1, 0, 2>} : (tensor<1x4x8xf32>) -> tensor<4x1x8xf32>
+    %y = nn.linear %at, %lw, %lb : (tensor<4x1x8xf32>, tensor<96x8xf32>, tensor<96xf32>) -> tensor<4x1x96xf32>
+    %s = nn.reshape %y : (tensor<4x1x96xf32>) -> tensor<4x1x3x32xf32>
+    %t = nn.transpose %s {permutation = array<i64: 2, 0, 1, 3>} : (tensor<4x1x3x32xf32>) -> tensor<3x4x1x32xf32>
+    %q = nn.slice %t {start = array<i64: 0, 0, 0, 0>, end = array<i64: 1, 4, 1, 32>, step = array<i64: 1, 1, 1, 1>} : (tensor<3x4x1x32xf32>) -> tensor<1x4x1x32xf32>
+    %h = nn.reshape %q : (tensor<1x4x1x32xf32>) -> tensor<4x4x8xf32>
+    %ht = nn.transpose %h {permutation = array<i64: 1, 0, 2>} : (tensor<4x4x8xf32>) -> tensor<4x4x8xf32>
+    %m = nn.mul %ht, %c : (tensor<4x4x8xf32>, tensor<f32>) -> tensor<4x4x8xf32>
+    nn.yield %m, %t : tensor<4x4x8xf32>, tensor<3x4x1x32xf32>
+  } : (tensor<1x4x8xf32>, tensor<96x8xf32>, tensor<96xf32>) -> (tensor<4x4x8xf32>, tensor<3x4x1x32xf32>)
+  func.return %f#0, %f#1 : tensor<4x4x8xf32>, tensor<3x4x1x32xf32>
+}
+
+// CHECK:      \22kernels\22:[{\22name\22:\22transpose_linear_reshape_0\22,{{.*}}\22ops\22:[\22nn.transpose\22,\22nn.linear\22,\22nn.reshape\22,\22nn.transpose\22],{{.*}}{\22name\22:\22slice_reshape_transpose_0\22,{{.*}}\22ops\22:[\22nn.slice\22,\22nn.reshape\22,\22nn.transpose\22,\22nn.mul\22],
+// CHECK:      func.call @transpose_linear_reshape_0(%x, %w, %output1, %b,
+// CHECK-NEXT: func.call @slice_reshape_transpose_0(%output1, %output0)
