@@ -180,3 +180,36 @@ def test_sparsified_after_fuse_the_group_splits_and_matches():
                                atol=1e-4 * max(1.0, float(np.abs(expected).max())))
     (group,) = compiled.fusion_summary["groups"]
     assert len(group["kernels"]) == 2, group
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("pool", ["max 3x3/2 pad 1", "avg 2x2/2"])
+def test_a_pooled_convolution_keeps_its_rows_in_a_ring(pool, threads):
+    """conv -> batch_norm -> pooling, the pooling its value's only reader (ResNet's stem,
+    VGG's block ends) on a plane taller than the ring: the kernel never stores the
+    convolution's value (nothing in the arena), keeps each channel's latest rows in a
+    ring (`gemm.pool_ring`) and pools the rows each chunk of panels completes, with
+    overlapping windows, padding and a ring that wraps; the numbers are the
+    interpreter's."""
+    from sparsec.lowering.kernels.gemm import pool_ring
+
+    f = Fn((1, 3, 48, 44))
+    y = f(nn.Conv2dOp(f.args[0], f.uniform((10, 3, 3, 3)), f.uniform((10,)), padding=(1, 1)))
+    y = f(nn.BatchNormOp(y, f.uniform((10,)), f.uniform((10,)), f.uniform((10,)),
+                         f.uniform((10,), 0.5, 2.0)))
+    if pool.startswith("max"):
+        pooling = nn.MaxPool2dOp(y, (3, 3), (2, 2), (1, 1))
+    else:
+        pooling = nn.AvgPool2dOp(y, (2, 2), (2, 2))
+    module = f.module(f(pooling))
+    convolution = next(op for op in module.walk() if isinstance(op, nn.Conv2dOp))
+    assert pool_ring(convolution, pooling) < 48  # the ring wraps
+    x = np.random.default_rng(1).standard_normal((1, 3, 48, 44)).astype(np.float32)
+    expected = interpret(module, x)[0]
+    fuse(module)
+    compiled = jit_compile(module, threads=threads)
+    np.testing.assert_allclose(compiled(x), expected, rtol=1e-4,
+                               atol=1e-4 * max(1.0, float(np.abs(expected).max())))
+    assert compiled.arena["bytes"] == 0, compiled.arena
+    (group,) = compiled.fusion_summary["groups"]
+    assert len(group["kernels"]) == 1, group

@@ -76,8 +76,8 @@ def _emitters() -> dict[type[Operation], Callable[[Kernel, KernelPlan], None]]:
     }
     for kind in (*nn.UNARY_OPS, *nn.BINARY_OPS, nn.BatchNormOp):
         table[kind] = lambda k, plan: emit_elementwise(k, plan.op, plan.epilogue)
-    table[nn.Conv2dOp] = lambda k, plan: _gemm().emit_conv2d(k, plan.op, plan.epilogue,
-                                                             plan.prologue, plan.plane_epilogue)
+    table[nn.Conv2dOp] = lambda k, plan: _gemm().emit_conv2d(
+        k, plan.op, plan.epilogue, plan.prologue, plan.plane_epilogue, plan.banded)
     table[nn.LinearOp] = lambda k, plan: _gemm().emit_linear(k, plan.op, plan.epilogue)
     table[nn.MatmulOp] = lambda k, plan: _gemm().emit_matmul(k, plan.op, plan.epilogue)
     for kind in (nn.MaxPool2dOp, nn.AvgPool2dOp, nn.AdaptiveAvgPool2dOp):
@@ -287,6 +287,10 @@ def plan_kernels(graph, fusion: bool = True) -> tuple[list[KernelPlan], Folding]
                 lambda value, index=index: position.get(value, -1) < index)
             if plan.plane_epilogue is not None:
                 absorbed.add(plan.plane_epilogue)
+                # the pooling is the result's only reader: keep the result in a ring of
+                # rows instead of a buffer of its own
+                plan.banded = uses[chain] == 1 and chain not in outputs and \
+                    _gemm().pool_ring(op, plan.plane_epilogue) is not None
         plans.append(plan)
     if fusion and group:
         plans, folding = fold_views(graph, plans)

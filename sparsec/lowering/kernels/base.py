@@ -258,6 +258,9 @@ class KernelPlan:
     plane_epilogue: Operation | None = None
     """An op of `result` the kernel also computes, plane by plane once they are stored (a
     convolution's pooling, or squeeze-excite's broadcast x * s: `pooling.per_plane`)."""
+    banded: bool = False
+    """`result` is never stored: its only reader, the plane epilogue (a window pooling),
+    reads it from a ring of rows the kernel keeps (`gemm.pool_ring`)."""
     columns: list[KernelPlan] = field(default_factory=list)
     """Element-wise kernels of column ranges of `result` (a linear layer's) that this
     kernel computes in registers and stores too (`views.linear_columns_in_place`)."""
@@ -274,10 +277,10 @@ class KernelPlan:
 
     @property
     def written(self) -> list[SSAValue]:
-        """Every value the kernel stores: `result`, its plane epilogue's, the transposes,
-        the column ranges' (`columns`)."""
+        """Every value the kernel stores: `result` (unless `banded`), its plane epilogue's,
+        the transposes, the column ranges' (`columns`)."""
         planes = [self.plane_epilogue] if self.plane_epilogue is not None else []
-        return [self.result, *(op.results[0] for op in planes),
+        return [*([] if self.banded else [self.result]), *(op.results[0] for op in planes),
                 *(op.results[0] for op in self.also), *(plan.result for plan in self.columns)]
 
     @property

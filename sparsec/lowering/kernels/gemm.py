@@ -46,7 +46,7 @@ from ..func_to_llvm import NO_INLINE
 from .base import Kernel, private_function, shape
 from .elementwise import Access, _read, broadcast_strides, contiguous_strides
 from .epilogue import Operand, Step, chain_steps
-from .pooling import per_plane
+from .pooling import Window, per_plane, window_rows
 from .views import SplitColumns, matrix_strides
 
 I32 = IntegerType(32)
@@ -56,6 +56,11 @@ K_BLOCK = 256
 """Largest K block of a convolution (a packed panel [K][nr] stays in L1)."""
 SUMS_BYTES = 192 * 1024
 """Budget of a tile's partial sums between K blocks."""
+RING_BYTES = 512 * 1024
+"""Budget of the ring of output rows in which a convolution keeps its result for a
+window pooling that is its only reader (`pool_ring`)."""
+WIDEST_PANEL = 64
+"""More columns than any target's GEMM panel (`Target.gemm_block`: nv * lanes)."""
 
 
 def _ints(attr) -> tuple[int, ...]:
@@ -293,8 +298,31 @@ class Tile:
 # --- conv2d -----------------------------------------------------------------------------
 
 
+def pool_ring(op: nn.Conv2dOp, pool: Operation) -> int | None:
+    """Rows per output channel of the ring in which the GEMM convolution `op` keeps its
+    result for `pool`, a window pooling that is its only reader (`_conv_gemm`, banded);
+    None where there is none: `pool` is no window pooling, `op` is depthwise, or the ring
+    of a group's channels would take more than RING_BYTES. A chunk of panels covers at
+    most max(SCRATCH_BYTES / (4 kc), WIDEST_PANEL) columns, so at most that / ow + 1
+    complete rows; after a chunk the ring must still hold the rows of the pooled rows
+    not yet complete, fewer than the window spans plus one; never more than the oh rows
+    of a whole plane. The same on every target."""
+    rows = window_rows(pool)
+    _, c_in, _, _ = shape(op.input)
+    groups = op.groups.value.data
+    if rows is None or (groups > 1 and c_in == groups):
+        return None
+    c_out, cg, kh, kw = shape(op.weight)
+    _, _, oh, ow = shape(op.result)
+    kc = max(1, min(cg, K_BLOCK // (kh * kw))) * kh * kw
+    columns = max(SCRATCH_BYTES // (4 * kc), WIDEST_PANEL)
+    ring = min(columns // ow + rows[0] + 3, oh)  # (oh: whole planes, nothing wraps)
+    return ring if (c_out // groups) * ring * ow * 4 <= RING_BYTES else None
+
+
 def emit_conv2d(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
-                prologue: Sequence[Operation] = (), plane_epilogue: Operation | None = None) -> None:
+                prologue: Sequence[Operation] = (), plane_epilogue: Operation | None = None,
+                banded: bool = False) -> None:
     if not isinstance(op.input.type.get_element_type(), type(f32)):
         raise k.fail("only f32 convolutions are supported by the code generator")
     _, c_in, _, _ = shape(op.input)
@@ -304,11 +332,12 @@ def emit_conv2d(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
 
         emit_depthwise(k, op, epilogue, prologue, plane_epilogue)
         return
-    _conv_gemm(k, op, epilogue, prologue, plane_epilogue)
+    _conv_gemm(k, op, epilogue, prologue, plane_epilogue, banded)
 
 
 def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
-               prologue: Sequence[Operation] = (), plane_epilogue: Operation | None = None) -> None:
+               prologue: Sequence[Operation] = (), plane_epilogue: Operation | None = None,
+               banded: bool = False) -> None:
     """The convolution as a GEMM over packed im2col panels. A `prologue` (element-wise ops
     whose chain ends in the input) is applied to each vector as the panel is packed:
     x' = prologue(operands at the same input indices), then padding lanes are zeroed
@@ -321,7 +350,13 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     rows)) of y are complete and the tile computes the epilogue's planes of exactly
     those, y[image, c] -> out[image, c] (from cache when the tile is small; rows are split
     only as far as the threads need, since every row chunk packs every panel again). No
-    other tile writes those planes."""
+    other tile writes those planes.
+
+    `banded` (the plane epilogue is a window pooling and the result's only reader,
+    `pool_ring`): the result is never stored. The tile keeps its channels' output rows in
+    a ring of `pool_ring` rows each, and after each chunk of panels pools the output rows
+    whose windows the rows stored so far complete (`Window.band`): the intermediate
+    stays in a tile, read back from cache."""
     E = k.E
     lanes = k.lanes
     n, c_in, h, w = shape(op.input)
@@ -393,7 +428,11 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     pro_steps = list(chain_steps(k, prologue, None))
     pro_accesses = [[o.access(k, in_dims) for o in step.operands] for step in pro_steps]
     x = None if prologue else k.buffer(op.input)
-    y = k.buffer(result)
+    ring_rows = pool_ring(op, plane_epilogue) if banded and plane_epilogue is not None else None
+    assert ring_rows is not None or not banded
+    # the result's buffer, or the ring of the tile's channels' rows: (channel - first
+    # channel of the tile, output row % ring_rows, column)
+    y = k.buffer(result) if ring_rows is None else E.alloca(chunk_blocks * mr * ring_rows * ow)
     steps = list(chain_steps(k, epilogue, op.result))
     if op.bias is not None:
         steps.insert(0, Step(op, [Operand((c_out, 1, 1), op.bias)], 0,
@@ -410,7 +449,19 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
     vec_i32 = VectorType(I32, [lanes])
     # the plane epilogue's buffers and scratch plane (its arguments come before the tile
     # range, which must be the kernel's last)
-    planes = per_plane(k, plane_epilogue, result) if plane_epilogue is not None else None
+    planes = per_plane(k, plane_epilogue, result, banded) if plane_epilogue is not None \
+        else None
+
+    def pooled_rows(window: Window, stored: Index) -> Index:
+        """How many pooled rows are complete once the first `stored` columns of a plane
+        (oh rows of owp) are stored: all when every output row is, else those whose window
+        ends before the first incomplete row."""
+        complete = E.imin(E.idiv(stored, owp), oh)
+        extent, stride, top = window_rows(plane_epilogue)  # type: ignore[misc, arg-type]
+        pooled = window.out_dims[2]
+        ready = E.imax(E.imin(E.iadd(E.idiv(E.isub(E.iadd(complete, top), extent), stride),
+                                     1), pooled), 0)
+        return E.select(E.cmpi("sge", complete, oh), E.index(pooled), E.index(ready))
     lo, hi = k.tile_range(tiles)
 
     def column(panel: Index, v: Index) -> Column:
@@ -437,7 +488,15 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
         image = E.idiv(t, groups)
         first_block = E.imul(row_chunk, chunk_blocks)
         last_block = E.imin(row_blocks, E.iadd(first_block, chunk_blocks))
+        first_channel = E.iadd(E.imul(g, rows), E.imul(first_block, mr))
+        last_channel = E.iadd(E.imul(g, rows), E.imin(rows, E.imul(last_block, mr)))
         x_base = E.imul(E.iadd(E.imul(image, c_in), E.imul(g, cg)), h * w)
+
+        def ring_row(channel: Index, out_row: Index) -> Index:
+            """Where output row `out_row` of `channel` starts in the ring."""
+            assert ring_rows is not None
+            return E.iadd(E.imul(E.isub(channel, first_channel), ring_rows * ow),
+                          E.imul(E.irem(out_row, ring_rows), ow))
 
         def panel_chunk_body(panel_chunk: Index) -> None:
             """Every output vector of the tile's row blocks in this chunk of panels."""
@@ -549,8 +608,12 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
                             def store(row: Index, v: int, at: Index) -> None:
                                 value = E.vload(slot.buffer, at, lanes)
                                 channel = E.iadd(E.imul(g, rows), E.iadd(m0, row))
-                                index = E.iadd(E.imul(E.iadd(row_base, row), oh * ow),
-                                               cols[v].offset)
+                                if ring_rows is None:
+                                    index = E.iadd(E.imul(E.iadd(row_base, row), oh * ow),
+                                                   cols[v].offset)
+                                else:
+                                    out_row, ow0 = cols[v].position
+                                    index = E.iadd(ring_row(channel, out_row), ow0)
 
                                 def emit(mask: SSAValue | None) -> None:
                                     out = _apply_steps(k, steps, accesses, value, [image, channel],
@@ -571,10 +634,16 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
             # a tile owns whole output channels: all their panels, then their epilogue planes
             with E.loop(0, chunks) as every_chunk:
                 panel_chunk_body(every_chunk.iv)
-            first_channel = E.iadd(E.imul(g, rows), E.imul(first_block, mr))
-            last_channel = E.iadd(E.imul(g, rows), E.imin(rows, E.imul(last_block, mr)))
-            with E.loop(first_channel, last_channel) as channel:
-                planes.plane(E.iadd(E.imul(image, c_out), channel.iv))
+                if ring_rows is not None:  # pool the rows this chunk completes
+                    assert isinstance(planes, Window)
+                    first = pooled_rows(planes, E.imul(every_chunk.iv, chunk * nr))
+                    last = pooled_rows(planes, E.imul(E.iadd(every_chunk.iv, 1), chunk * nr))
+                    with E.loop(first_channel, last_channel) as channel:
+                        planes.band(E.iadd(E.imul(image, c_out), channel.iv), first, last,
+                                    lambda r, c=channel.iv: (y, ring_row(c, r)))
+            if ring_rows is None:
+                with E.loop(first_channel, last_channel) as channel:
+                    planes.plane(E.iadd(E.imul(image, c_out), channel.iv))
 
 
 # --- linear and matmul ------------------------------------------------------------------

@@ -11,7 +11,7 @@ epilogue (bias, batch norm, relu6, ...) before the single store.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from xdsl.dialects import arith
@@ -44,13 +44,15 @@ def _avg_divisor(out: int, size: int, kernel: int, stride: int, pad_lo: int, pad
     return np.minimum(end, size) - np.maximum(start, 0)
 
 
-def _window_pooling(op: Operation) -> dict | None:
+def _window_pooling(op: Operation, whole: bool = False) -> dict | None:
     """Window's arguments for a pooling op that is a sliding window (max, avg, adaptive
-    average with bins that tile the input exactly); None for other adaptive pools."""
+    average with bins that tile the input exactly); None for other adaptive pools, and
+    for the global mean unless `whole` (one window over the plane: a convolution's
+    banded plane epilogue, which has no plane in memory to reduce in place)."""
     n, c, h, w = shape(op.input)
     _, _, oh, ow = shape(op.results[0])
     if isinstance(op, nn.AdaptiveAvgPool2dOp):
-        if (oh, ow) == (1, 1) or h % oh or w % ow:
+        if ((oh, ow) == (1, 1) and not whole) or h % oh or w % ow:
             return None
         size = (h // oh, w // ow)
         return dict(kernel=size, stride=size, padding=(0, 0, 0, 0), dilation=(1, 1),
@@ -65,6 +67,17 @@ def _window_pooling(op: Operation) -> dict | None:
     cols = _avg_divisor(ow, w, kernel[1], stride[1], padding[1], padding[3], include)
     return dict(kernel=kernel, stride=stride, padding=padding, dilation=(1, 1), mode="avg",
                 divisor=np.multiply.outer(rows, cols).astype(np.float32))
+
+
+def window_rows(op: Operation) -> tuple[int, int, int] | None:
+    """For a pooling that `Window` can compute (max, avg, adaptive average with bins that
+    tile the input, the global mean as one window): the input rows one window spans, its
+    row stride and its top padding; None for other ops."""
+    window = _window_pooling(op, whole=True) if isinstance(op, POOLING_OPS) else None
+    if window is None:
+        return None
+    (kh, _), (sh, _), (dh, _) = window["kernel"], window["stride"], window["dilation"]
+    return (kh - 1) * dh + 1, sh, window["padding"][0]
 
 
 def takes_prologue(op: Operation) -> bool:
@@ -90,7 +103,7 @@ def emit_pooling(k: Kernel, op: Operation, prologue: Sequence[Operation] = ()) -
 POOLING_OPS = (nn.MaxPool2dOp, nn.AvgPool2dOp, nn.AdaptiveAvgPool2dOp)
 
 
-def per_plane(k: Kernel, op: Operation, result: SSAValue
+def per_plane(k: Kernel, op: Operation, result: SSAValue, banded: bool = False
               ) -> Window | _GlobalMean | _AdaptiveBins | _BroadcastPlane:
     """`op`, which reads `result` (a value this kernel writes, NCHW), as a plane
     epilogue: `.plane(p)` computes op's plane p (image * C + channel) once the kernel has
@@ -99,15 +112,17 @@ def per_plane(k: Kernel, op: Operation, result: SSAValue
     so build it before the kernel's loops. `op` is either
     - a max_pool2d, avg_pool2d or adaptive_avg_pool2d of `result`, pooling input plane p
       into output plane p, with the windows, divisors and padding of the standalone
-      kernel (`emit_pooling`: -inf padding for max, PyTorch's divisor rule for avg); or
+      kernel (`emit_pooling`: -inf padding for max, PyTorch's divisor rule for avg);
+      `banded` (a pooling `window_rows` knows): `result` has no buffer, the kernel
+      passes `Window.band` the rows it keeps (a global mean is then one window); or
     - a binary op that broadcasts `result` (N, C, 1, 1) over a value of shape
       (N, C, H, W) (squeeze-excite's x * s), `_BroadcastPlane`."""
     if isinstance(op, nn.BINARY_OPS):
         return _BroadcastPlane(k, op, result)
-    window = _window_pooling(op)
+    window = _window_pooling(op, whole=banded)
     if window is not None:
-        return Window(k, op.input, op.results[0], **window)
-    assert isinstance(op, nn.AdaptiveAvgPool2dOp)
+        return Window(k, op.input, op.results[0], **window, banded=banded)
+    assert isinstance(op, nn.AdaptiveAvgPool2dOp) and not banded
     if _ints(op.output_size) == (1, 1):
         return _GlobalMean(k, op)
     return _AdaptiveBins(k, op)
@@ -150,13 +165,15 @@ class Window:
     the last vector of an output row may need a masked store. A `prologue` (element-wise
     steps whose chain ends in `input`; `input` itself is then never read) is applied
     during that copy: once per input element, and the border keeps the padding of the
-    prologue's result."""
+    prologue's result. `band` computes some output rows of a plane from input rows that
+    the caller keeps (`banded`: a convolution's kernel that never stores its result)."""
 
     def __init__(self, k: Kernel, input: SSAValue, result: SSAValue, kernel: Sequence[int],
                  stride: Sequence[int], padding: Sequence[int], dilation: Sequence[int],
                  mode: str, *, divisor: np.ndarray | None = None,
                  weight: SSAValue | None = None, steps: Sequence[Step] = (),
-                 channels_per_group: int = 1, prologue: Sequence[Step] = ()):
+                 channels_per_group: int = 1, prologue: Sequence[Step] = (),
+                 banded: bool = False):
         E = k.E
         self.k = k
         self.mode = mode
@@ -171,7 +188,8 @@ class Window:
         top, left = padding[0], padding[1]
         self.top, self.left = top, left
         lanes = k.lanes
-        self.x = None if prologue else k.buffer(input)
+        # banded: the caller passes the input rows to `band` (`input` has no buffer)
+        self.x = None if prologue or banded else k.buffer(input)
         self.y = k.buffer(result)
         self.element = element = self.y.type.element_type  # type: ignore[attr-defined]
         self.pro_accesses = [[o.access(k, self.in_dims) for o in step.operands]
@@ -200,26 +218,54 @@ class Window:
         """Output plane `plane` (= image * channels + channel) of the result."""
         k, E = self.k, self.k.E
         n, c_in, h, w = self.in_dims
+        image = E.idiv(plane, self.out_dims[1])
+        channel = E.irem(plane, self.out_dims[1])
+        source = E.iadd(E.imul(image, c_in), E.idiv(channel, self.channels_per_group))
+        in_base = E.imul(source, h * w)
+        with E.loop(0, self.copy_h) as r:  # the plane's rows into the padded plane
+            if self.x is not None:
+                self._copy_row(r.iv, self.x, E.iadd(in_base, E.imul(r.iv, w)))
+            else:
+                target = E.iadd(E.imul(E.iadd(r.iv, self.top), self.padded_w), self.left)
+                _prologue_run(k, self.prologue, self.pro_accesses,
+                              [image, E.idiv(channel, self.channels_per_group), r.iv],
+                              self.scratch, target, self.copy_w, self.element)
+        self._rows(plane, 0, self.out_dims[2])
+
+    def band(self, plane: Index, first: Index, last: Index,
+             input_row: Callable[[Index], tuple[SSAValue, Index]]) -> None:
+        """Output rows [first, last) of plane `plane`, reading each input row r they need
+        where `input_row(r)` says (buffer, index of its first element): a convolution's
+        kernel passes the rows it keeps in a ring. The rows are copied into the padded
+        plane at their places; rows no window of [first, last) reads keep whatever they
+        hold, and the padding border is never written."""
+        E = self.k.E
+        (kh, _), (sh, _), (dh, _) = self.kernel, self.stride, self.dilation
+        lo = E.imax(E.isub(E.imul(first, sh), self.top), 0)
+        hi = E.imin(E.iadd(E.isub(E.imul(E.isub(last, 1), sh), self.top), (kh - 1) * dh + 1),
+                    self.copy_h)
+        with E.loop(lo, hi) as r:
+            self._copy_row(r.iv, *input_row(r.iv))
+        self._rows(plane, first, last)
+
+    def _copy_row(self, r: Index, source: SSAValue, at: Index) -> None:
+        """Input row r, read at source[at...], into the padded plane."""
+        from .elementwise import _copy_run
+
+        E = self.k.E
+        target = E.iadd(E.imul(E.iadd(r, self.top), self.padded_w), self.left)
+        _copy_run(self.k, source, at, self.scratch, target, self.copy_w)
+
+    def _rows(self, plane: Index, first: Index, last: Index) -> None:
+        """Output rows [first, last) of plane `plane` from the padded plane."""
+        k, E = self.k, self.k.E
         _, c_out, oh, ow = self.out_dims
         (kh, kw), (sh, sw), (dh, dw) = self.kernel, self.stride, self.dilation
         lanes, mode, fill, element = k.lanes, self.mode, self.fill, self.element
         scratch, padded_w, y, vtype = self.scratch, self.padded_w, self.y, self.vtype
         image = E.idiv(plane, c_out)
         channel = E.irem(plane, c_out)
-        source = E.iadd(E.imul(image, c_in), E.idiv(channel, self.channels_per_group))
-        in_base = E.imul(source, h * w)
-        with E.loop(0, self.copy_h) as r:  # the plane's rows into the padded plane
-            from .elementwise import _copy_run
-
-            target = E.iadd(E.imul(E.iadd(r.iv, self.top), padded_w), self.left)
-            if self.x is not None:
-                _copy_run(k, self.x, E.iadd(in_base, E.imul(r.iv, w)), scratch, target,
-                          self.copy_w)
-            else:
-                _prologue_run(k, self.prologue, self.pro_accesses,
-                              [image, E.idiv(channel, self.channels_per_group), r.iv],
-                              scratch, target, self.copy_w, element)
-        with E.loop(0, oh) as row, E.loop(0, ow, lanes) as col:
+        with E.loop(first, last) as row, E.loop(0, ow, lanes) as col:
             ow0 = col.iv
             out_index = E.iadd(E.iadd(E.imul(plane, oh * ow), E.imul(row.iv, ow)), ow0)
             start = E.iadd(E.imul(E.imul(row.iv, sh), padded_w), E.imul(ow0, sw))

@@ -1,11 +1,14 @@
-// A pooling in its convolution's group (`fuse`, table.CONV_POOL) is the pool epilogue of
+// A pooling in its convolution's group (`fuse`, table.CONV_POOL) is the plane epilogue of
 // the convolution's kernel: one kernel per group. The kernel stores the convolution's
 // value after its element-wise epilogue, then, per tile of whole output channels, pools
-// those planes while they are in cache (lowering/kernels/pooling.per_plane).
+// those planes while they are in cache (lowering/kernels/pooling.per_plane). Where the
+// pooling is that value's only reader, the value is never stored: the kernel keeps its
+// channels' rows in a ring and pools the rows each chunk of panels completes.
 // RUN: sparsec-opt %s -p 'fuse,convert-nn-to-loops{target=avx2}' --split-input-file | filecheck %s
 
-// conv + bias + relu + max_pool (VGG's block end): one group, one kernel. The
-// convolution's output lives in the arena (%[[CONV]]), the pooled value is the output.
+// conv + bias + relu + max_pool (VGG's block end): one group, one kernel. The max_pool is
+// the convolution's value's only reader: nothing in the arena, the value's rows go to a
+// ring on the kernel's stack (%[[RING]], here the whole 6 rows of each of 4 channels).
 func.func @main(%x: tensor<1x4x6x6xf32>) -> tensor<1x4x3x3xf32> {
   %w = nn.constant dense<5.000000e-02> : tensor<4x4x3x3xf32>
   %b = nn.constant dense<[1.000000e-01, -2.000000e-01, 3.000000e-01, 0.000000e+00]> : tensor<4xf32>
@@ -16,22 +19,26 @@ func.func @main(%x: tensor<1x4x6x6xf32>) -> tensor<1x4x3x3xf32> {
 }
 
 // CHECK:      \22groups\22:[{\22name\22:\22fused_0\22,\22mapping\22:\22many-to-many\22,\22ops\22:[\22nn.conv2d\22,\22nn.relu\22,\22nn.max_pool2d\22],\22kernels\22:[\22conv2d_relu_max_pool2d_0\22]}],\22layers_before\22:3,\22layers_after\22:1
-// CHECK:      func.func @main(%x: memref<144xf32>, %output0: memref<36xf32>, %weights: memref<{{[0-9]+}}xi8>, %arena: memref<576xi8>)
-// CHECK:        %[[CONV:.*]] = memref.view %arena[%{{.*}}][] : memref<576xi8> to memref<144xf32>
-// CHECK:        func.call @conv2d_relu_max_pool2d_0(%{{.*}}, %x, %[[CONV]], %{{.*}}, %output0, %{{.*}}, %{{.*}})
+// CHECK:      func.func @main(%x: memref<144xf32>, %output0: memref<36xf32>, %weights: memref<{{[0-9]+}}xi8>, %arena: memref<0xi8>)
+// CHECK:        func.call @conv2d_relu_max_pool2d_0(%{{.*}}, %x, %{{.*}}, %output0, %{{.*}}, %{{.*}})
 // CHECK-NEXT:   func.return
-// CHECK:      func.func private @conv2d_relu_max_pool2d_0(%{{.*}}: memref<144xf32> {llvm.noalias}, %{{.*}}: memref<144xf32> {llvm.noalias}, %[[Y:.*]]: memref<144xf32> {llvm.noalias}, %{{.*}}: memref<4xf32> {llvm.noalias}, %[[OUT:.*]]: memref<36xf32> {llvm.noalias}, %[[LO:.*]]: index, %[[HI:.*]]: index)
+// CHECK:      func.func private @conv2d_relu_max_pool2d_0(%{{.*}}: memref<144xf32> {llvm.noalias}, %{{.*}}: memref<144xf32> {llvm.noalias}, %{{.*}}: memref<4xf32> {llvm.noalias}, %[[OUT:.*]]: memref<36xf32> {llvm.noalias}, %[[LO:.*]]: index, %[[HI:.*]]: index)
+// CHECK:        %[[RING:.*]] = memref.alloca() {alignment = 64 : i64} : memref<144xf32>
 // The tiles: whole output channels (threads share them; none pools another's plane).
 // CHECK:        scf.for %[[TILE:.*]] = %[[LO]] to %[[HI]] step
-// The micro-kernel, then bias and relu in registers and one store of the conv's value.
+// The micro-kernel, then bias and relu in registers and one store into the ring, at
+// (channel - the tile's first) * 36 + (row % 6) * 6 + column.
 // CHECK:        func.call @gemm_4x16_set_1x4(
+// CHECK:        arith.remsi %{{.*}}, %{{.*}} : index
 // CHECK:        %[[BIASED:.*]] = arith.addf %{{.*}}, %{{.*}} : vector<8xf32>
 // CHECK-NEXT:   %[[RELU:.*]] = arith.maxnumf %[[BIASED]], %{{.*}} : vector<8xf32>
-// CHECK-NEXT:   vector.store %[[RELU]], %[[Y]][%{{.*}}] : memref<144xf32>, vector<8xf32>
-// Then the tile's planes are pooled: copied into the padded plane, four taps of max,
+// CHECK-NEXT:   vector.store %[[RELU]], %[[RING]][%{{.*}}] : memref<144xf32>, vector<8xf32>
+// Then, after the chunk, the pooled rows it completes, per channel of the tile: the rows
+// their windows need copied from the ring into the padded plane, four taps of max,
 // stored to the pooled output. Still inside the tile loop, before the kernel returns.
+// CHECK:        arith.select
 // CHECK:        scf.for
-// CHECK:        vector.maskedload %[[Y]][%{{.*}}], %{{.*}}, %{{.*}} : memref<144xf32>, vector<8xi1>, vector<8xf32> into vector<8xf32>
+// CHECK:        vector.maskedload %[[RING]][%{{.*}}], %{{.*}}, %{{.*}} : memref<144xf32>, vector<8xi1>, vector<8xf32> into vector<8xf32>
 // CHECK:        %[[T0:.*]] = arith.maxnumf %{{.*}}, %{{.*}} : vector<8xf32>
 // CHECK:        %[[T1:.*]] = arith.maxnumf %[[T0]], %{{.*}} : vector<8xf32>
 // CHECK:        %[[T2:.*]] = arith.maxnumf %[[T1]], %{{.*}} : vector<8xf32>
