@@ -202,7 +202,8 @@ def _plane_epilogue(op: Operation, chain: SSAValue, users: list[Operation], reso
     Dense f32 convolutions only (GEMM or depthwise); the sparse kernels (BCR, pattern,
     CSR) tile their outputs their own way and take none, so such a group is split into
     two kernels. The result may have other users (squeeze-excite: the multiply reads
-    the convolution's output too): it is stored either way."""
+    the convolution's output too): it is then stored, and else kept in a ring of rows
+    where the kernel can (`KernelPlan.banded`)."""
     from .sparse import is_sparse
 
     if not isinstance(op, nn.Conv2dOp) or is_sparse(op) or \
