@@ -81,14 +81,15 @@ class FusionAlwaysPays:
 MOVES = {"nn.transpose", "nn.slice", "nn.expand", "nn.reshape"}
 
 
-def fused_matches_interpreter(module, data, shapes, reader: str = "nn.matmul"):
-    """Fuse (every yellow cell), compile, and compare every output with the interpreter's
-    on drawn inputs; return the compiled model, the `reader` op's kernel and the groups
-    by name."""
+def fused_matches_interpreter(module, data, shapes, reader: str = "nn.matmul",
+                              every_yellow: bool = True):
+    """Fuse (every yellow cell, or none: `fuse{profile=false}`), compile, and compare
+    every output with the interpreter's on drawn inputs; return the compiled model, the
+    `reader` op's kernel and the groups by name."""
     rng = np.random.default_rng(data.draw(st.integers(0, 2**16)))
     inputs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     expected = interpret(module, *inputs)
-    fuse(module, oracle=FusionAlwaysPays())
+    fuse(module, oracle=FusionAlwaysPays() if every_yellow else None)
     compiled = jit_compile(module)
     actual = compiled(*inputs)
     for got, want in zip(actual if isinstance(actual, tuple) else (actual,), expected,
@@ -236,17 +237,14 @@ def test_linear_stores_its_moved_result_in_place(data):
         assert "nn.transpose" not in kernel["ops"] and copies
 
 
-@given(data=st.data())
-def test_linear_stores_scaled_columns_in_place(data):
+def qkv_projection(data):
     """Attention's q | k | v projection: linear -> reshape -> transpose (pieces in front)
-    -> slices; one piece is cut into heads, moved in front of the tokens and scaled
-    (q * 1/sqrt(d), maybe followed by a tanh), the others are read outside the group.
-    Where the linear stores q | k | v in place and q's columns start, and move, in runs
-    of whole vectors (16 columns), the linear kernel scales those columns in registers
-    and stores them into the scaled value's buffer: the multiply is no kernel of its
-    own (`views.linear_columns_in_place`); narrower runs keep it a kernel. The input may arrive through a transpose that
-    moves a dim of size 1 (the encoder's (B, S, E) -> (S, B, E)), which the linear
-    reads in place. The same numbers always."""
+    -> slices; one piece (q) is cut into heads, moved in front of the tokens and scaled
+    (q * 1/sqrt(d), maybe followed by a tanh), the others are read by sigmoids. The input
+    may arrive through a transpose that moves a dim of size 1 (the encoder's (B, S, E)
+    -> (S, B, E)). Returns the module, its input shapes, whether q's piece starts at a
+    multiple of 16 columns and whether q's elements move in runs of 16, and whether the
+    input is transposed."""
     tokens = data.draw(st.integers(1, 5))
     pieces = data.draw(st.integers(2, 3))
     heads = data.draw(st.integers(1, 3))
@@ -277,18 +275,57 @@ def test_linear_stores_scaled_columns_in_place(data):
         if data.draw(st.booleans()):
             q = f(nn.TanhOp(q))
         outputs.insert(0, q)
-    module = f.module(*outputs)
-    compiled, kernel, groups = fused_matches_interpreter(module, data, shapes, "nn.linear")
-    group = groups[kernel["group"]]["ops"]
     # q's heads move in front of the tokens in runs of one head, unless either is one
     run = width if tokens == 1 or heads == 1 else head
-    aligned = (piece * width) % 16 == 0 and run % 16 == 0
+    return f.module(*outputs), shapes, (piece * width) % 16 == 0, run % 16 == 0, through
+
+
+def no_scaling_kernel(compiled, kernel) -> bool:
+    """Is there no kernel besides `kernel` that ends in q's multiply or tanh?"""
+    return not [k for k in compiled.kernels if k is not kernel
+                and k["ops"][-1] in ("nn.mul", "nn.tanh")]
+
+
+@given(data=st.data())
+def test_linear_stores_scaled_columns_in_place(data):
+    """`qkv_projection` with every yellow cell fused. Where the linear stores q | k | v
+    in place and q's columns start, and move, in runs of whole vectors (16 columns),
+    the linear kernel scales those columns in registers and stores them into the scaled
+    value's buffer: the multiply is no kernel of its own
+    (`views.linear_columns_in_place`); narrower runs keep it a kernel. A transposed input
+    is read in place. The same numbers always."""
+    module, shapes, starts, runs, through = qkv_projection(data)
+    compiled, kernel, groups = fused_matches_interpreter(module, data, shapes, "nn.linear")
+    group = groups[kernel["group"]]["ops"]
+    aligned = starts and runs
     after = kernel["ops"][kernel["ops"].index("nn.linear") + 1:]
     if "nn.mul" in group and "nn.transpose" in after:  # q | k | v stored in place
         assert ("nn.mul" in after) == aligned
         event(f"q | k | v in place, q {'in place' if aligned else 'a kernel'}")
         if aligned:  # no multiply of its own
-            assert not [k for k in compiled.kernels if k is not kernel
-                        and k["ops"][-1] in ("nn.mul", "nn.tanh")]
+            assert no_scaling_kernel(compiled, kernel)
     if through and "nn.transpose" in group[:1]:
         assert kernel["ops"][0] == "nn.transpose"  # the input read through its view
+
+
+@given(data=st.data())
+def test_copy_stores_scaled_rows_in_place(data):
+    """`qkv_projection` with `fuse{profile=false}`: the linear layer stays out of the
+    moves' group, so a copy kernel materialises q | k | v (k and v are read outside).
+    Where q's elements move in runs of 16, the copy kernel scales q's rows in registers
+    and stores them into the scaled value's buffer too: the multiply is no kernel of its
+    own (`views.linear_columns_in_place`, a copy's `ColumnStore`); narrower runs keep it
+    a kernel. The same numbers always."""
+    module, shapes, _, runs, _ = qkv_projection(data)
+    compiled, kernel, groups = fused_matches_interpreter(module, data, shapes, "nn.mul",
+                                                         every_yellow=False)
+    group = groups.get(kernel["group"], {"ops": []})["ops"]
+    copies = kernel["ops"][:kernel["ops"].index("nn.slice")] if "nn.slice" in \
+        kernel["ops"] else []
+    if "nn.slice" in group and copies:  # q scaled by the copy of q | k | v
+        assert runs
+        assert no_scaling_kernel(compiled, kernel)
+        event("q scaled by the copy kernel")
+    elif "nn.slice" in group and group[0] == "nn.reshape":  # the copy's group
+        assert not runs
+        event("q a kernel of its own: runs narrower than 16")

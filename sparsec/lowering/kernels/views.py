@@ -33,12 +33,14 @@ from math import prod
 from typing import TYPE_CHECKING
 
 import numpy as np
+from xdsl.dialects.builtin import Float32Type, IntegerType, VectorType, f32
 from xdsl.ir import Operation, SSAValue
 
 from sparsec.dialects import nn
 
+from ..emitter import Index
 from .base import Kernel, KernelPlan, shape
-from .elementwise import Access, contiguous_strides, emit_map, identity
+from .elementwise import PARALLEL_MIN_ELEMENTS, Access, contiguous_strides, emit_map, identity
 from .epilogue import is_elementwise
 from .reductions import rows_contiguous
 from .sparse import is_sparse
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 MOVES = (nn.TransposeOp, nn.SliceOp, nn.ExpandOp, nn.ReshapeOp)
+I32 = IntegerType(32)
 
 
 @dataclass(frozen=True)
@@ -186,16 +189,20 @@ class SplitColumns:
 
 @dataclass(frozen=True)
 class ColumnStore:
-    """Columns [first, first + count) of a linear layer's result Y[M, N], also stored by
-    the linear kernel, after the element-wise `ops` (a chain whose first op reads
-    `source`, a folded view of those columns), into the buffer of the chain's result:
-    Y[r, c] goes to split.offset(r, c - first) there."""
+    """Columns [first, first + count) of rows [first_row, first_row + rows) of a matrix
+    Y[M, N] that a kernel stores (a linear layer's result, or a copy's, its dims but the
+    last flattened into rows), also stored by that kernel, after the element-wise `ops`
+    (a chain whose first op reads `source`, a folded view of those elements), into the
+    buffer of the chain's result: Y[r, c] goes to split.offset(r - first_row, c - first)
+    there."""
 
     first: int
     count: int
     split: SplitColumns
     source: SSAValue
     ops: tuple[Operation, ...]
+    first_row: int
+    rows: int
 
 
 def fold_views(graph, plans: list[KernelPlan]) -> tuple[list[KernelPlan], Folding]:
@@ -488,18 +495,37 @@ def linear_columns_in_place(graph, plans: list[KernelPlan], folding: Folding
     1/sqrt(d): the linear kernel applies the chain to those columns in registers and
     stores them into the chain's result as well (`ColumnStore`, `KernelPlan.columns`),
     and the element-wise kernel goes. The linear result is then read from registers,
-    not from memory: the group is one loop nest.
+    not from memory: the group is one loop nest. Likewise where the group has no linear
+    layer (`fuse{profile=false}` leaves it out) and a copy kernel materialises q | k | v
+    from the linear's result: the copy stores the chain of a block of its rows and
+    columns too (`emit_view_copy`).
 
     Only where the chain's other operands are one-element constants (immediates: the
-    linear kernel has no index into the chain's result to read a tensor operand at),
-    the view is a one-to-one image of columns [first, first + count) of every row, with
-    `first` and `count` whole runs (`SPLIT_ALIGNMENT`), and the chain's result is stored
-    contiguously in a buffer of its own. The columns are still stored where they were
-    (other readers of that buffer are not traced)."""
+    producing kernel has no index into the chain's result to read a tensor operand at),
+    the view is a one-to-one image of a block of the producer's matrix (every row of a
+    linear's; its dims but the last flattened into rows for a copy) whose columns start
+    at a whole run, whose elements move in whole runs (`SPLIT_ALIGNMENT`), and the
+    chain's result is stored contiguously in a buffer of its own. The block is still
+    stored where it was (other readers of that buffer are not traced)."""
     resolve = graph.resolve
     constants = graph.constants
-    in_place = {resolve(target): value for value, (target, _) in folding.slices.items()
-                if value in folding.split}
+    # buffer -> (the value a kernel stores there, where its elements go as a matrix,
+    # only whole rows?): a linear result stored in place, or a copy's contiguous result
+    # (the copy of q | k | v that `fuse{profile=false}` leaves when the linear layer is
+    # in another group)
+    matrices: dict[SSAValue, tuple[SSAValue, SplitColumns, bool]] = {
+        resolve(target): (value, folding.split[value], True)
+        for value, (target, _) in folding.slices.items() if value in folding.split}
+    for plan in plans:
+        copied = plan.op.results[0]
+        view = folding.copies.get(copied)
+        if view is not None and view.strides and view.strides[-1] == 1 and \
+                not (plan.epilogue or plan.stores or plan.also) and \
+                isinstance(copied.type.get_element_type(), Float32Type) and \
+                not any(copied in table for table in (folding.slices, folding.strided,
+                                                      folding.also, folding.split)):
+            n = shape(copied)[-1]
+            matrices[copied] = (copied, SplitColumns(n, n, 0), False)
     writer = {plan.result: plan for plan in plans}
     removed: set[Operation] = set()
     for plan in plans:
@@ -512,21 +538,21 @@ def linear_columns_in_place(graph, plans: list[KernelPlan], folding: Folding
             continue
         source = viewed[0]
         view = folding.views[source]
-        linear = in_place.get(resolve(view.base))
-        producer = writer.get(linear) if linear is not None else None
-        if producer is None or producer.op in removed or \
+        matrix, stored, whole_rows = matrices.get(resolve(view.base), (None, None, True))
+        producer = writer.get(matrix) if matrix is not None else None
+        if producer is None or stored is None or producer.op in removed or \
                 graph.group.get(producer.op) != graph.group.get(plan.op) or \
                 not _scalar_chain(ops, source, resolve, constants) or \
                 any(shape(op.results[0]) != shape(source) for op in ops) or \
                 any(plan.result in table for table in (folding.slices, folding.strided,
                                                        folding.also, folding.split)):
             continue
-        store = _column_store(view, shape(source), shape(linear), folding.split[linear])
+        store = _column_store(view, shape(source), shape(matrix), stored, whole_rows)
         if store is None:
             continue
-        first, count, split = store
-        folding.columns.setdefault(linear, []).append(
-            ColumnStore(first, count, split, source, tuple(ops)))
+        first_row, rows, first, count, split = store
+        folding.columns.setdefault(matrix, []).append(
+            ColumnStore(first, count, split, source, tuple(ops), first_row, rows))
         producer.columns.append(plan)
         removed.add(plan.op)
     return [plan for plan in plans if plan.op not in removed]
@@ -548,11 +574,14 @@ def _scalar_chain(ops: Sequence[Operation], source: SSAValue, resolve,
 
 
 def _column_store(view: View, dims: Sequence[int], y_dims: Sequence[int],
-                  split: SplitColumns) -> tuple[int, int, SplitColumns] | None:
-    """For a view of shape `dims` into the buffer where Y (`y_dims`, stored by `split`)
-    lies: the columns [first, first + count) of Y it shows, one element each, and the
+                  split: SplitColumns, whole_rows: bool
+                  ) -> tuple[int, int, int, int, SplitColumns] | None:
+    """For a view of shape `dims` into the buffer where Y (`y_dims`, its dims but the
+    last flattened into rows, stored by `split`) lies: the rows [first_row, first_row +
+    rows) and columns [first, first + count) of Y it shows, one element each, and the
     `SplitColumns` that stores them, Y[r, c] at the view's element offset of the same
-    element (c - first for the column); None when the view is not such an image."""
+    element (r - first_row, c - first); None when the view is not such an image (or
+    does not show every row, with `whole_rows`)."""
     n = y_dims[-1]
     m = prod(y_dims[:-1])
     rows, cols = np.meshgrid(np.arange(m), np.arange(n), indexing="ij")
@@ -572,21 +601,96 @@ def _column_store(view: View, dims: Sequence[int], y_dims: Sequence[int],
     destination[shown] = np.arange(shown.size)
     destination = destination.reshape(m, n)
     covered = destination >= 0
-    columns = np.flatnonzero(covered[0])
-    if columns.size == 0 or not (covered == covered[0]).all():
+    rows, columns = np.flatnonzero(covered.any(axis=1)), np.flatnonzero(covered.any(axis=0))
+    first_row, first = int(rows[0]), int(columns[0])
+    block = covered[first_row:first_row + rows.size, first:first + columns.size]
+    if rows[-1] != first_row + rows.size - 1 or columns[-1] != first + columns.size - 1 or \
+            not block.all() or block.size != shown.size or first % SPLIT_ALIGNMENT or \
+            (whole_rows and rows.size != m):
         return None
-    first, count = int(columns[0]), int(columns.size)
-    if columns[-1] != first + count - 1 or first % SPLIT_ALIGNMENT:
-        return None
-    fit = fit_split(destination[:, first:first + count])
-    return None if fit is None else (first, count, fit)
+    fit = fit_split(destination[first_row:first_row + rows.size, first:first + columns.size])
+    return None if fit is None else (first_row, int(rows.size), first, int(columns.size), fit)
 
 
 def emit_view_copy(k: Kernel, op: Operation, view: View) -> None:
-    """Materialise `op`'s result from the base of its (composed) view: one loop nest."""
+    """Materialise `op`'s result from the base of its (composed) view: one loop nest.
+    With column stores (`linear_columns_in_place`), a row loop that also stores, in
+    registers, the element-wise chains of their blocks."""
     dims = shape(op.results[0])
+    stores = k.columns.get(k.resolve(op.results[0]))
+    if stores:
+        _copy_with_column_stores(k, op.results[0], view, stores)
+        return
     out = Access(k.buffer(op.results[0]), contiguous_strides(dims))
     emit_map(k, dims if dims else (1,), out, [view.access(k, dims, dims)], identity)
+
+
+def _copy_with_column_stores(k: Kernel, value: SSAValue, view: View,
+                             stores: list[ColumnStore]) -> None:
+    """value[row, c] = base[view at (row, c)] over value's rows (all dims but the last)
+    and its N columns, a vector at a time (the view's last stride is 1); each vector of
+    a store's block also goes through the store's chain (one-element constants) to
+    split.offset(row - first_row, c - first) of the chain's result."""
+    from .epilogue import chain_steps
+
+    E = k.E
+    lanes = k.lanes
+    dims = shape(value)
+    n, m = dims[-1], prod(dims[:-1])
+    source, target = k.buffer(view.base), k.buffer(value)
+    vector = VectorType(f32, [lanes])
+    parts = []
+    for store in stores:
+        steps = chain_steps(k, store.ops, store.source)
+        scalars = [[o.access(k, dims).scalar for o in step.operands] for step in steps]
+        parts.append((store, k.buffer(store.ops[-1].results[0]), steps, scalars))
+    if k.threads > 1 and m > 1 and m * n >= PARALLEL_MIN_ELEMENTS:
+        lo, hi = k.tile_range(m)
+    else:
+        lo, hi = 0, m
+    with E.loop(lo, hi) as row:
+        at = E.unflatten(row.iv, dims[:-1])
+        base = E.linear(list(zip(at, view.strides[:-1], strict=True)), view.offset)
+        start = E.imul(row.iv, n)
+
+        def columns(col: Index, mask: SSAValue | None) -> None:
+            def load(buffer: SSAValue, index: Index) -> SSAValue:
+                if mask is None:
+                    return E.vload(buffer, index, lanes)
+                return E.vload_masked(buffer, index, mask, E.const(0.0, vector))
+
+            def store(item: SSAValue, buffer: SSAValue, index: Index) -> None:
+                if mask is None:
+                    E.vstore(item, buffer, index)
+                else:
+                    E.vstore_masked(item, buffer, index, mask)
+
+            item = load(source, E.iadd(base, col))
+            store(item, target, E.iadd(start, col))
+            for column_store, buffer, steps, scalars in parts:
+                r = E.isub(row.iv, column_store.first_row)
+                c = E.isub(col, column_store.first)
+                inside = E.and_(E.cmpi("ult", r, column_store.rows),
+                                E.cmpi("ult", c, column_store.count))
+
+                def write(column_store=column_store, buffer=buffer, steps=steps,
+                          scalars=scalars, r=r, c=c) -> list:
+                    out = item
+                    for step, values in zip(steps, scalars, strict=True):
+                        out = step.apply(E, out, [E.splat(E.const(v, f32), lanes)
+                                                  for v in values])
+                    split = column_store.split
+                    store(out, buffer, E.iadd(E.imul(r, split.row), E.iadd(
+                        E.imul(E.idiv(c, split.width), split.chunk), E.irem(c, split.width))))
+                    return []
+                E.choose(inside, write, lambda: [])
+
+        full = n - n % lanes
+        with E.loop(0, full, lanes) as col:
+            columns(col.iv, None)
+        if n % lanes:
+            columns(full, E.cmpi("slt", E.iota(lanes, I32), E.splat(E.const(n % lanes, I32),
+                                                                     lanes)))
 
 
 __all__ = ["ColumnStore", "Folding", "SplitColumns", "View", "emit_view_copy", "fit_split",

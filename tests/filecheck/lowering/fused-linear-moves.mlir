@@ -9,7 +9,8 @@
 // the tokens and scaled by a constant: the linear kernel scales those columns in registers
 // and stores them into q's buffer as well (runs of 16 again), and reads its input through
 // the transpose of a size-1 dim in front of it; heads of 8 columns leave the scaling a
-// kernel of its own.
+// kernel of its own. With the linear layer outside the group (`fuse{profile=false}`), the
+// copy that materialises q | k | v scales q's rows and stores them into q as well.
 // RUN: sparsec-opt %s -p 'convert-nn-to-loops{target=avx2}' --split-input-file | filecheck %s
 // RUN: sparsec-opt %s -p 'convert-nn-to-loops{target=avx2 fusion=false}' --split-input-file | filecheck %s --check-prefix=OFF
 
@@ -153,3 +154,52 @@ func.func @main(%x: tensor<1x4x8xf32>, %w: tensor<96x8xf32>, %b: tensor<96xf32>)
 // CHECK:      \22kernels\22:[{\22name\22:\22transpose_linear_reshape_0\22,{{.*}}\22ops\22:[\22nn.transpose\22,\22nn.linear\22,\22nn.reshape\22,\22nn.transpose\22],{{.*}}{\22name\22:\22slice_reshape_transpose_0\22,{{.*}}\22ops\22:[\22nn.slice\22,\22nn.reshape\22,\22nn.transpose\22,\22nn.mul\22],
 // CHECK:      func.call @transpose_linear_reshape_0(%x, %w, %output1, %b,
 // CHECK-NEXT: func.call @slice_reshape_transpose_0(%output1, %output0)
+
+// -----
+
+// the linear layer in another group: the copy of q | k | v (rows p * 4 + token, read at
+// p * 32 + token * 96) also stores rows [0, 4), scaled, into q at
+// row * 16 + (col / 16) * 64 + col % 16
+func.func @main(%y: tensor<4x96xf32>) -> (tensor<2x4x16xf32>, tensor<3x4x32xf32>) {
+  %f:2 = nn.fused %y attributes {mapping = "reorganize"} {
+  ^bb0(%a: tensor<4x96xf32>):
+    %c = nn.constant dense<1.250000e-01> : tensor<f32>
+    %s = nn.reshape %a : (tensor<4x96xf32>) -> tensor<4x3x32xf32>
+    %t = nn.transpose %s {permutation = array<i64: 1, 0, 2>} : (tensor<4x3x32xf32>) -> tensor<3x4x32xf32>
+    %q = nn.slice %t {start = array<i64: 0, 0, 0>, end = array<i64: 1, 4, 32>, step = array<i64: 1, 1, 1>} : (tensor<3x4x32xf32>) -> tensor<1x4x32xf32>
+    %h = nn.reshape %q : (tensor<1x4x32xf32>) -> tensor<4x2x16xf32>
+    %ht = nn.transpose %h {permutation = array<i64: 1, 0, 2>} : (tensor<4x2x16xf32>) -> tensor<2x4x16xf32>
+    %m = nn.mul %ht, %c : (tensor<2x4x16xf32>, tensor<f32>) -> tensor<2x4x16xf32>
+    nn.yield %m, %t : tensor<2x4x16xf32>, tensor<3x4x32xf32>
+  } : (tensor<4x96xf32>) -> (tensor<2x4x16xf32>, tensor<3x4x32xf32>)
+  func.return %f#0, %f#1 : tensor<2x4x16xf32>, tensor<3x4x32xf32>
+}
+
+// CHECK:      \22kernels\22:[{\22name\22:\22reshape_transpose_slice_0\22,{{.*}}\22ops\22:[\22nn.reshape\22,\22nn.transpose\22,\22nn.slice\22,\22nn.reshape\22,\22nn.transpose\22,\22nn.mul\22],{{.*}}}],
+// CHECK:      func.call @reshape_transpose_slice_0(%y, %output1, %output0)
+// CHECK-NEXT: func.return
+// CHECK:      func.func private @reshape_transpose_slice_0(%[[Y:[0-9]+]]: memref<384xf32> {llvm.noalias}, %[[QKV:[0-9]+]]: memref<384xf32> {llvm.noalias}, %[[Q:[0-9]+]]: memref<128xf32> {llvm.noalias})
+// CHECK-DAG:    %[[C64:[0-9]+]] = arith.constant 64 : index
+// CHECK-DAG:    %[[C16:[0-9]+]] = arith.constant 16 : index
+// CHECK-DAG:    %[[SCALE:[0-9]+]] = arith.constant 1.250000e-01 : f32
+// CHECK-DAG:    %[[C32:[0-9]+]] = arith.constant 32 : index
+// CHECK-DAG:    %[[C4:[0-9]+]] = arith.constant 4 : index
+// CHECK:        scf.for %[[ROW:[0-9]+]] =
+// CHECK:          scf.for %[[COL:[0-9]+]] =
+// CHECK-NEXT:       %[[FROM:[0-9]+]] = arith.addi %{{[0-9]+}}, %[[COL]] : index
+// CHECK-NEXT:       %[[V:[0-9]+]] = vector.load %[[Y]][%[[FROM]]] : memref<384xf32>, vector<8xf32>
+// CHECK-NEXT:       %[[TO:[0-9]+]] = arith.addi %{{[0-9]+}}, %[[COL]] : index
+// CHECK-NEXT:       vector.store %[[V]], %[[QKV]][%[[TO]]] : memref<384xf32>, vector<8xf32>
+// CHECK-NEXT:       %[[INROWS:[0-9]+]] = arith.cmpi ult, %[[ROW]], %[[C4]] : index
+// CHECK-NEXT:       %[[INCOLS:[0-9]+]] = arith.cmpi ult, %[[COL]], %[[C32]] : index
+// CHECK-NEXT:       %[[IN:[0-9]+]] = arith.andi %[[INROWS]], %[[INCOLS]] : i1
+// CHECK-NEXT:       scf.if %[[IN]] {
+// CHECK-NEXT:         %[[S:[0-9]+]] = vector.broadcast %[[SCALE]] : f32 to vector<8xf32>
+// CHECK-NEXT:         %[[SCALED:[0-9]+]] = arith.mulf %[[V]], %[[S]] : vector<8xf32>
+// CHECK-NEXT:         %[[R:[0-9]+]] = arith.muli %[[ROW]], %[[C16]] : index
+// CHECK-NEXT:         %[[HEAD:[0-9]+]] = arith.floordivsi %[[COL]], %[[C16]] : index
+// CHECK-NEXT:         %[[AT:[0-9]+]] = arith.muli %[[HEAD]], %[[C64]] : index
+// CHECK-NEXT:         %[[LANE:[0-9]+]] = arith.remsi %[[COL]], %[[C16]] : index
+// CHECK-NEXT:         %[[IN_ROW:[0-9]+]] = arith.addi %[[AT]], %[[LANE]] : index
+// CHECK-NEXT:         %[[STORE:[0-9]+]] = arith.addi %[[R]], %[[IN_ROW]] : index
+// CHECK-NEXT:         vector.store %[[SCALED]], %[[Q]][%[[STORE]]] : memref<128xf32>, vector<8xf32>
