@@ -47,7 +47,7 @@ from .base import Kernel, private_function, shape
 from .elementwise import Access, _read, broadcast_strides, contiguous_strides
 from .epilogue import Operand, Step, chain_steps
 from .pooling import Window, per_plane, window_rows
-from .views import SplitColumns, matrix_strides
+from .views import matrix_strides
 
 I32 = IntegerType(32)
 SCRATCH_BYTES = 96 * 1024
@@ -758,11 +758,9 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
     else:
         c_batch, c_row = tuple(s * m * n for s in contiguous_strides(batch)), n
 
-    def stored(col: Index, split: SplitColumns | None = split) -> Index:
+    def stored(col: Index) -> Index:
         """Where column `col` of a row starts, from the row's start."""
-        if split is None:
-            return col
-        return E.iadd(E.imul(E.idiv(col, split.width), split.chunk), E.irem(col, split.width))
+        return col if split is None else split.column(E, col)
     accesses = [[o.access(k, out_dims) for o in step.operands] for step in steps]
     # column ranges that element-wise ops take on into buffers of their own (attention's
     # q scaled by 1/sqrt(d), `views.ColumnStore`): their steps, read as immediates
@@ -783,7 +781,7 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
         def write() -> list:
             out = _apply_steps(k, store_steps, store_accesses, value, row_ivs, column, mask)
             _store(E, out, buffer, E.iadd(E.imul(row, store.split.row),
-                                          stored(col, store.split)), mask)
+                                          store.split.column(E, col)), mask)
             return []
         E.choose(E.cmpi("ult", col, store.count), write, lambda: [])
 

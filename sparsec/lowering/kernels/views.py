@@ -38,7 +38,7 @@ from xdsl.ir import Operation, SSAValue
 
 from sparsec.dialects import nn
 
-from ..emitter import Index
+from ..emitter import Emitter, Index
 from .base import Kernel, KernelPlan, shape
 from .elementwise import PARALLEL_MIN_ELEMENTS, Access, contiguous_strides, emit_map, identity
 from .epilogue import is_elementwise
@@ -185,6 +185,10 @@ class SplitColumns:
     def offset(self, r, c):
         """Y[r, c]'s offset (ints, or numpy arrays of them)."""
         return r * self.row + (c // self.width) * self.chunk + c % self.width
+
+    def column(self, E: Emitter, c: Index) -> Index:
+        """Where column c of a row starts, from the row's start, in code."""
+        return E.iadd(E.imul(E.idiv(c, self.width), self.chunk), E.irem(c, self.width))
 
 
 @dataclass(frozen=True)
@@ -680,8 +684,7 @@ def _copy_with_column_stores(k: Kernel, value: SSAValue, view: View,
                         out = step.apply(E, out, [E.splat(E.const(v, f32), lanes)
                                                   for v in values])
                     split = column_store.split
-                    store(out, buffer, E.iadd(E.imul(r, split.row), E.iadd(
-                        E.imul(E.idiv(c, split.width), split.chunk), E.irem(c, split.width))))
+                    store(out, buffer, E.iadd(E.imul(r, split.row), split.column(E, c)))
                     return []
                 E.choose(inside, write, lambda: [])
 
