@@ -263,6 +263,22 @@ class Emitter:
                       mask: SSAValue) -> None:
         self.add(vector.MaskedStoreOp.build(operands=[mem, [self.index(index)], mask, value]))
 
+    def vload_where(self, mem: SSAValue, index: Index, lanes: int, mask: SSAValue | None,
+                    fill: float | int = 0.0) -> SSAValue:
+        """A load of the lanes `mask` sets, `fill` in the others; all lanes with a plain
+        load when `mask` is None (masked accesses are slow on AMD Zen)."""
+        if mask is None:
+            return self.vload(mem, index, lanes)
+        return self.vload_masked(mem, index, mask, self.const(fill, self.vector_type(mem, lanes)))
+
+    def vstore_where(self, value: SSAValue, mem: SSAValue, index: Index,
+                     mask: SSAValue | None) -> None:
+        """A store of the lanes `mask` sets; all lanes with a plain store when None."""
+        if mask is None:
+            self.vstore(value, mem, index)
+        else:
+            self.vstore_masked(value, mem, index, mask)
+
     def splat(self, scalar: SSAValue, lanes: int) -> SSAValue:
         return self.value(vector.BroadcastOp(scalar, VectorType(scalar.type, [lanes])))
 

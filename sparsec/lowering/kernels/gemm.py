@@ -233,7 +233,7 @@ class Column:
         if self.mask is None:
             return E.vload(buffer, index, lanes)
         return E.choose(self.full, lambda: [E.vload(buffer, index, lanes)],
-                        lambda: [_load(E, buffer, index, self.mask, lanes)])[0]
+                        lambda: [E.vload_where(buffer, index, lanes, self.mask)])[0]
 
 
 def _apply_steps(k: Kernel, steps: Sequence[Step], accesses: list[list[Access]],
@@ -250,21 +250,6 @@ def _apply_steps(k: Kernel, steps: Sequence[Step], accesses: list[list[Access]],
             values.append(_read(k, access, base, access.strides[-1], k.lanes, mask, f32))
         value = step.apply(E, value, values)
     return value
-
-
-def _store(E: Emitter, value: SSAValue, buffer: SSAValue, index: Index,
-           mask: SSAValue | None) -> None:
-    if mask is None:
-        E.vstore(value, buffer, index)
-    else:
-        E.vstore_masked(value, buffer, index, mask)
-
-
-def _load(E: Emitter, buffer: SSAValue, index: Index, mask: SSAValue | None,
-          lanes: int) -> SSAValue:
-    if mask is None:
-        return E.vload(buffer, index, lanes)
-    return E.vload_masked(buffer, index, mask, E.const(0.0, VectorType(f32, [lanes])))
 
 
 @dataclass
@@ -527,7 +512,7 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
                 # zero the padding lanes: a store and a masked reload (a lane-wise select of
                 # an i1 vector does not lower), which LLVM turns into a blend
                 E.vstore(value, blend, 0)
-                return _load(E, blend, 0, mask, lanes)
+                return E.vload_where(blend, 0, lanes, mask)
 
             def pack(c0: Index, channels: Index) -> None:
                 """scratch[p][kk][nr] = the im2col rows of channels c0.. for this chunk's
@@ -618,7 +603,7 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
                                 def emit(mask: SSAValue | None) -> None:
                                     out = _apply_steps(k, steps, accesses, value, [image, channel],
                                                        cols[v], mask)
-                                    _store(E, out, y, index, mask)
+                                    E.vstore_where(out, y, index, mask)
                                 cols[v].split(E, emit)
                             slot.rows(E, valid_rows, store)
                             return []
@@ -638,9 +623,15 @@ def _conv_gemm(k: Kernel, op: nn.Conv2dOp, epilogue: Sequence[Operation],
                     assert isinstance(planes, Window)
                     first = pooled_rows(planes, E.imul(every_chunk.iv, chunk * nr))
                     last = pooled_rows(planes, E.imul(E.iadd(every_chunk.iv, 1), chunk * nr))
-                    with E.loop(first_channel, last_channel) as channel:
-                        planes.band(E.iadd(E.imul(image, c_out), channel.iv), first, last,
-                                    lambda r, c=channel.iv: (y, ring_row(c, r)))
+
+                    def pool_band(window: Window = planes, first: Index = first,
+                                  last: Index = last) -> list:
+                        with E.loop(first_channel, last_channel) as channel:
+                            window.band(E.iadd(E.imul(image, c_out), channel.iv), first, last,
+                                        lambda r, c=channel.iv: (y, ring_row(c, r)))
+                        return []
+                    # most chunks of a wide plane complete no pooled row: skip the channels
+                    E.choose(E.cmpi("slt", first, last), pool_band, lambda: [])
             if ring_rows is None:
                 with E.loop(first_channel, last_channel) as channel:
                     planes.plane(E.iadd(E.imul(image, c_out), channel.iv))
@@ -780,7 +771,7 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
 
         def write() -> list:
             out = _apply_steps(k, store_steps, store_accesses, value, row_ivs, column, mask)
-            _store(E, out, buffer, E.iadd(E.imul(row, store.split.row),
+            E.vstore_where(out, buffer, E.iadd(E.imul(row, store.split.row),
                                           store.split.column(E, col)), mask)
             return []
         E.choose(E.cmpi("ult", col, store.count), write, lambda: [])
@@ -880,7 +871,7 @@ def _gemm(k: Kernel, op: Operation, epilogue: Sequence[Operation], *, batch: Seq
 
                     def emit(mask: SSAValue | None) -> None:
                         out = _apply_steps(k, steps, accesses, value, row_ivs, cols[v], mask)
-                        _store(E, out, y, index, mask)
+                        E.vstore_where(out, y, index, mask)
                         for column_store in column_stores:
                             store_columns(column_store, out, m_row, row_ivs, cols[v], mask)
                     cols[v].split(E, emit)

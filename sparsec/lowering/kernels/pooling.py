@@ -297,8 +297,7 @@ class Window:
                 """Average, epilogue, store (masked when lanes are past the row's end)."""
                 if mode == "avg":
                     at = E.iadd(E.imul(row.iv, ow), ow0)
-                    count = E.vload(self.divisors, at, lanes) if mask is None else \
-                        E.vload_masked(self.divisors, at, mask, E.const(1.0, vtype))
+                    count = E.vload_where(self.divisors, at, lanes, mask, 1.0)
                     acc = E.fdiv(acc, count)
                 for step, step_accesses in zip(self.steps, self.accesses, strict=True):
                     values = []
@@ -311,10 +310,7 @@ class Window:
                         values.append(_read(k, access, base, access.strides[3], lanes, mask,
                                             element))
                     acc = step.apply(E, acc, values)
-                if mask is None:
-                    E.vstore(acc, y, out_index)
-                else:
-                    E.vstore_masked(acc, y, out_index, mask)
+                E.vstore_where(acc, y, out_index, mask)
 
             if ow % lanes == 0:
                 finish(None)

@@ -185,9 +185,7 @@ def _reduce_kept_inner(k: Kernel, x: SSAValue, y: SSAValue, in_base: Index, out_
 
     def chunk(j: Index, mask: SSAValue | None) -> None:
         def load(index: Index) -> SSAValue:
-            if mask is None:
-                return E.vload(x, index, lanes)
-            return E.vload_masked(x, index, mask, E.const(neutral, vtype))
+            return E.vload_where(x, index, lanes, mask, neutral)
 
         def nest(depth: int, index: Index, acc: SSAValue) -> SSAValue:
             if depth == len(gone):
@@ -199,10 +197,7 @@ def _reduce_kept_inner(k: Kernel, x: SSAValue, y: SSAValue, in_base: Index, out_
 
         result = finish(nest(0, E.iadd(in_base, j), E.const(neutral, vtype)),
                         E.iadd(out_base, j), mask)
-        if mask is None:
-            E.vstore(result, y, E.iadd(out_base, j))
-        else:
-            E.vstore_masked(result, y, E.iadd(out_base, j), mask)
+        E.vstore_where(result, y, E.iadd(out_base, j), mask)
 
     full = size - size % lanes
     if full:
@@ -291,17 +286,13 @@ def _softmax_columns(k: Kernel, x: SSAValue, y: SSAValue, base: Index, n: int, i
         def load(buffer: SSAValue, index: Index, fill: float) -> SSAValue:
             if width == 1:
                 return E.load(buffer, index)
-            if mask is None:
-                return E.vload(buffer, index, lanes)
-            return E.vload_masked(buffer, index, mask, E.const(fill, vtype))
+            return E.vload_where(buffer, index, lanes, mask, fill)
 
         def store(value: SSAValue, index: Index) -> None:
             if width == 1:
                 E.store(value, y, index)
-            elif mask is None:
-                E.vstore(value, y, index)
             else:
-                E.vstore_masked(value, y, index, mask)
+                E.vstore_where(value, y, index, mask)
 
         typ = vtype if width > 1 else element
         start = E.iadd(base, j)
@@ -428,9 +419,7 @@ def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation]
                     value = step.apply(E, value, values)  # one element: always its offset
                 assert value is not None
                 return value
-            if mask is None:
-                return E.vload(x, E.iadd(base, j), lanes)
-            return E.vload_masked(x, E.iadd(base, j), mask, zero)
+            return E.vload_where(x, E.iadd(base, j), lanes, mask)
 
         mean_scalar = E.fdiv(row_sum(load), E.const(float(n), element))
         mean = E.splat(mean_scalar, lanes)
@@ -446,19 +435,13 @@ def emit_layer_norm(k: Kernel, op: nn.LayerNormOp, prologue: Sequence[Operation]
 
         def normalise(j: Index, mask: SSAValue | None) -> None:
             index = E.iadd(out_base, j)
-            if mask is None:
-                wv, bv = E.vload(w, j, lanes), E.vload(b, j, lanes)
-            else:
-                wv, bv = E.vload_masked(w, j, mask, zero), E.vload_masked(b, j, mask, zero)
+            wv, bv = E.vload_where(w, j, lanes, mask), E.vload_where(b, j, lanes, mask)
             value = E.fadd(E.fmul(E.fmul(E.fsub(load(j, mask), mean), rstd), wv), bv)
             targets = [(y, index)]
             if y2 is not None:
                 targets.append((y2, E.iadd(also_base, j)))
             for buffer, at in targets:
-                if mask is None:
-                    E.vstore(value, buffer, at)
-                else:
-                    E.vstore_masked(value, buffer, at, mask)
+                E.vstore_where(value, buffer, at, mask)
 
         if full:
             with E.loop(0, full, lanes) as loop:

@@ -33,7 +33,7 @@ from math import prod
 from typing import TYPE_CHECKING
 
 import numpy as np
-from xdsl.dialects.builtin import Float32Type, IntegerType, VectorType, f32
+from xdsl.dialects.builtin import Float32Type, f32
 from xdsl.ir import Operation, SSAValue
 
 from sparsec.dialects import nn
@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 MOVES = (nn.TransposeOp, nn.SliceOp, nn.ExpandOp, nn.ReshapeOp)
-I32 = IntegerType(32)
 
 
 @dataclass(frozen=True)
@@ -642,7 +641,6 @@ def _copy_with_column_stores(k: Kernel, value: SSAValue, view: View,
     dims = shape(value)
     n, m = dims[-1], prod(dims[:-1])
     source, target = k.buffer(view.base), k.buffer(value)
-    vector = VectorType(f32, [lanes])
     parts = []
     for store in stores:
         steps = chain_steps(k, store.ops, store.source)
@@ -658,19 +656,8 @@ def _copy_with_column_stores(k: Kernel, value: SSAValue, view: View,
         start = E.imul(row.iv, n)
 
         def columns(col: Index, mask: SSAValue | None) -> None:
-            def load(buffer: SSAValue, index: Index) -> SSAValue:
-                if mask is None:
-                    return E.vload(buffer, index, lanes)
-                return E.vload_masked(buffer, index, mask, E.const(0.0, vector))
-
-            def store(item: SSAValue, buffer: SSAValue, index: Index) -> None:
-                if mask is None:
-                    E.vstore(item, buffer, index)
-                else:
-                    E.vstore_masked(item, buffer, index, mask)
-
-            item = load(source, E.iadd(base, col))
-            store(item, target, E.iadd(start, col))
+            item = E.vload_where(source, E.iadd(base, col), lanes, mask)
+            E.vstore_where(item, target, E.iadd(start, col), mask)
             for column_store, buffer, steps, scalars in parts:
                 r = E.isub(row.iv, column_store.first_row)
                 c = E.isub(col, column_store.first)
@@ -684,7 +671,8 @@ def _copy_with_column_stores(k: Kernel, value: SSAValue, view: View,
                         out = step.apply(E, out, [E.splat(E.const(v, f32), lanes)
                                                   for v in values])
                     split = column_store.split
-                    store(out, buffer, E.iadd(E.imul(r, split.row), split.column(E, c)))
+                    E.vstore_where(out, buffer, E.iadd(E.imul(r, split.row), split.column(E, c)),
+                                   mask)
                     return []
                 E.choose(inside, write, lambda: [])
 
@@ -692,8 +680,7 @@ def _copy_with_column_stores(k: Kernel, value: SSAValue, view: View,
         with E.loop(0, full, lanes) as col:
             columns(col.iv, None)
         if n % lanes:
-            columns(full, E.cmpi("slt", E.iota(lanes, I32), E.splat(E.const(n % lanes, I32),
-                                                                     lanes)))
+            columns(full, E.prefix_mask(n % lanes, lanes))
 
 
 __all__ = ["ColumnStore", "Folding", "SplitColumns", "View", "emit_view_copy", "fit_split",

@@ -45,7 +45,7 @@ from sparsec.dialects.sparse.formats import check, pack, unpack
 from ...emitter import INDEX, Emitter, Index
 from ..base import Kernel, shape
 from ..epilogue import Operand, Step, chain_steps
-from ..gemm import Column, _apply_steps, _ints, _store, ceil_div
+from ..gemm import Column, _apply_steps, _ints, ceil_div
 from . import KERNEL_FORMATS, PackedConstant, sparse_operand
 
 I32 = IntegerType(32)
@@ -425,7 +425,7 @@ class _ConvView(_View):
                          index: Index = index) -> None:
                     out = _apply_steps(self.k, self.steps, self.accesses, value, [image, row],
                                        cols[v], mask)
-                    _store(E, out, self.y, index, mask)
+                    E.vstore_where(out, self.y, index, mask)
                 cols[v].split(E, emit)
         return store
 
@@ -599,9 +599,7 @@ class _LinearView(_View):
                 for i in range(lanes):
                     row = E.imin(E.iadd(first, v * lanes + i), rows - 1)
                     at = E.iadd(E.imul(row, depth), kk.iv)
-                    block.append(E.vload(self.x, at, lanes) if mask is None else
-                                 E.vload_masked(self.x, at, mask,
-                                                E.const(0.0, VectorType(f32, [lanes]))))
+                    block.append(E.vload_where(self.x, at, lanes, mask))
                 for i, column in enumerate(transpose(E, block)):
                     E.vstore(column, xp, E.iadd(base, E.iadd(E.imul(E.iadd(kk.iv, i), nr),
                                                              v * lanes)))
@@ -649,7 +647,7 @@ class _LinearView(_View):
 
         def emit(mask: SSAValue | None) -> None:
             out = _apply_steps(self.k, self.steps, self.accesses, value, row_ivs, col, mask)
-            _store(E, out, self.y, index, mask)
+            E.vstore_where(out, self.y, index, mask)
         col.split(E, emit)
 
 
